@@ -1,0 +1,5 @@
+"""``python -m fontglyphs`` (also what ``torchrun -m fontglyphs baseline ...`` runs)."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,165 @@
+"""The manifest: the contract between stages, plus atomic file writes.
+
+Every image a stage produces has one :class:`GlyphRecord` row in ``manifest.csv``; later stages read it
+and add to it (split, status, flags) but never drop a row, so a removed image keeps its reason.
+Every font (or font/letter) that yielded nothing has one :class:`RejectRecord` row in ``rejects.csv``.
+
+Rows are always written sorted, so the same records give byte-identical files::
+
+    records = read_manifest("output/glyphs/manifest.csv")
+    write_manifest("copy.csv", records)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import DatasetError
+
+MANIFEST_NAME = "manifest.csv"
+REJECTS_NAME = "rejects.csv"
+
+
+@dataclass(frozen=True)
+class GlyphRecord:
+    """One image: where it is, what it shows, which font drew it, and what later stages decided."""
+
+    path: str  # relative to the dataset root, "<LETTER-DIR>/<key>.png"
+    letter: str
+    label: int  # index of ``letter`` in the letters given to render
+    key: str  # stable per font face/instance; unique within a letter
+    font_path: str
+    font_sha256: str
+    face_index: int
+    instance: str  # named instance of a variable font, "" for static faces
+    family: str
+    style: str
+    license: str
+    pixel_sha256: str
+    split: str = ""  # "" after render; "small", "large" or "" (removed) after clean
+    status: str = "ok"  # "ok" or "removed"
+    flags: str = ""  # ";"-separated reasons, e.g. "near-duplicate;label-noise-suspect"
+
+    def flag_list(self) -> list[str]:
+        return [f for f in self.flags.split(";") if f]
+
+    def with_flags(self, *new_flags: str) -> GlyphRecord:
+        merged = sorted(set(self.flag_list()) | set(new_flags))
+        return dataclasses.replace(self, flags=";".join(merged))
+
+
+@dataclass(frozen=True)
+class RejectRecord:
+    """A font (letter "*") or a single letter of a font that produced no image, and why."""
+
+    font_path: str
+    letter: str
+    reason: str
+
+
+def sort_records(records: Iterable[GlyphRecord]) -> list[GlyphRecord]:
+    return sorted(records, key=lambda r: (r.label, r.key))
+
+
+def sort_rejects(rejects: Iterable[RejectRecord]) -> list[RejectRecord]:
+    return sorted(set(rejects), key=lambda r: (r.font_path, r.letter, r.reason))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Atomic writes: a crash (even SIGKILL) leaves either the old file or the new one, never half of one.
+# ---------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator[io.IOBase]:
+    """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with open(fd, mode, **kwargs) as handle:
+            yield handle
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV read/write
+# ---------------------------------------------------------------------------------------------------
+
+
+def _to_csv(rows: Iterable, record_type: type) -> str:
+    names = [f.name for f in fields(record_type)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([getattr(row, name) for name in names])
+    return buffer.getvalue()
+
+
+def _from_csv(path: Path, record_type: type) -> list:
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file; run `fontglyphs render` first")
+    types = {f.name: f.type for f in fields(record_type)}
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(types) - set(reader.fieldnames or ()) - _OPTIONAL_COLUMNS
+        if missing:
+            raise DatasetError(f"{path}: not a fontglyphs {path.name} (missing columns: {', '.join(sorted(missing))})")
+        rows = []
+        for line_number, raw in enumerate(reader, start=2):
+            try:
+                values = {
+                    name: int(raw[name]) if types[name] in ("int", int) else raw[name]
+                    for name in types
+                    if name in raw
+                }
+                rows.append(record_type(**values))
+            except (TypeError, ValueError) as error:
+                raise DatasetError(f"{path}:{line_number}: malformed row ({error})") from None
+        return rows
+
+
+_OPTIONAL_COLUMNS = {"split", "status", "flags"}
+
+
+def manifest_csv(records: Iterable[GlyphRecord]) -> str:
+    return _to_csv(sort_records(records), GlyphRecord)
+
+
+def write_manifest(path: str | os.PathLike, records: Iterable[GlyphRecord]) -> None:
+    atomic_write_text(path, manifest_csv(records))
+
+
+def read_manifest(path: str | os.PathLike) -> list[GlyphRecord]:
+    return _from_csv(Path(path), GlyphRecord)
+
+
+def write_rejects(path: str | os.PathLike, rejects: Iterable[RejectRecord]) -> None:
+    atomic_write_text(path, _to_csv(sort_rejects(rejects), RejectRecord))
+
+
+def read_rejects(path: str | os.PathLike) -> list[RejectRecord]:
+    return _from_csv(Path(path), RejectRecord)

@@ -1,0 +1,76 @@
+"""Pictures for people: contact sheets of glyphs with legible captions.
+
+Every stage shows what it did (rendered glyphs, removed duplicates, label-noise suspects, test mistakes)
+as a contact sheet: a grid of enlarged glyphs, each with a caption under it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .manifest import atomic_open
+
+
+def _caption_font(size: int) -> ImageFont.ImageFont:
+    # Pillow >= 10.1 ships a scalable default font, so captions stay legible without a system font.
+    return ImageFont.load_default(size=size)
+
+
+def contact_sheet(
+    images: np.ndarray | Sequence[np.ndarray],
+    captions: Sequence[str] | None = None,
+    columns: int = 16,
+    scale: int = 3,
+    title: str | None = None,
+    invert: bool = False,
+) -> Image.Image:
+    """Tile (N, H, W) uint8 glyphs into one RGB image, each enlarged ``scale`` times, captions below.
+
+    Glyphs are drawn on a mid-grey frame so that a blank glyph and a solid block are both visible.
+    """
+    images = [np.asarray(image, dtype=np.uint8) for image in images]
+    count = len(images)
+    columns = max(1, min(columns, count)) if count else 1
+    rows = max(1, -(-count // columns))
+    glyph_h = max((i.shape[0] for i in images), default=28) * scale
+    glyph_w = max((i.shape[1] for i in images), default=28) * scale
+    font_size = 11
+    caption_h = font_size + 4 if captions is not None else 0
+    title_h = 20 if title else 0
+    cell_w = max(glyph_w, 40) + 6
+    cell_h = glyph_h + caption_h + 6
+    sheet = Image.new("RGB", (columns * cell_w + 4, rows * cell_h + title_h + 4), (128, 128, 128))
+    draw = ImageDraw.Draw(sheet)
+    font = _caption_font(font_size)
+    if title:
+        draw.text((4, 3), title, fill=(255, 255, 255), font=_caption_font(14))
+    for index, image in enumerate(images):
+        if invert:
+            image = 255 - image
+        row, column = divmod(index, columns)
+        x = 4 + column * cell_w + (cell_w - 6 - glyph_w) // 2
+        y = title_h + 4 + row * cell_h
+        tile = Image.fromarray(image, "L").resize((image.shape[1] * scale, image.shape[0] * scale), Image.NEAREST)
+        sheet.paste(tile.convert("RGB"), (x, y))
+        if captions is not None:
+            text = _fit_caption(draw, captions[index], font, cell_w - 6)
+            draw.text((4 + column * cell_w, y + glyph_h + 2), text, fill=(255, 255, 255), font=font)
+    return sheet
+
+
+def _fit_caption(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def save_png(image: Image.Image, path: str | os.PathLike) -> None:
+    """Write a picture atomically (PNG has no timestamps, so the bytes depend on the pixels only)."""
+    with atomic_open(path, "wb") as handle:
+        image.save(handle, format="PNG", optimize=False)
