@@ -1,0 +1,284 @@
+"""The render stage: font files in, ``<out>/<LETTER>/<key>.png`` + ``manifest.csv`` + ``rejects.csv`` out.
+
+Order of work, and why:
+
+1. discover font files (sorted) and hash their bytes: identical files are rendered once, and the
+   hash decides the shard (``--shard i/N``), so copies of one font always land in the same shard;
+2. render each font in a crash-isolated worker (:mod:`fontglyphs.workers`); the worker writes the PNGs
+   (atomically) and returns the manifest rows, which the parent stores as a small "part" file per font;
+3. a font whose part exists is skipped, so a run killed at any moment resumes where it stopped;
+4. the manifest and rejects are assembled from the parts in sorted order, and PNGs no longer in the
+   manifest are removed, so the final folder is byte-identical whatever the worker count or history.
+
+    summary = render_fonts(["fonts/"], "output/glyphs", RenderConfig(letters=("A", "B")))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .errors import FontGlyphsError, UsageError
+from .fonts import discover_font_files, file_sha256
+from .letters import letter_dirname
+from .manifest import (
+    MANIFEST_NAME,
+    REJECTS_NAME,
+    GlyphRecord,
+    RejectRecord,
+    atomic_write_bytes,
+    atomic_write_text,
+    sort_records,
+    write_manifest,
+    write_rejects,
+)
+from .raster import RenderOptions, encode_png, render_font
+from .workers import run_isolated
+
+PARTS_DIR = ".parts"  # one JSON per finished font: what makes a run resumable
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Everything that changes the pixels or the labels; a change invalidates earlier parts."""
+
+    letters: tuple[str, ...]
+    options: RenderOptions = field(default_factory=RenderOptions)
+    instances: bool = True
+
+    def fingerprint(self) -> str:
+        payload = {"letters": self.letters, "options": asdict(self.options), "instances": self.instances,
+                   "version": __version__}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The i-th of N deterministic slices of a corpus (``--shard i/N``, 0-based)."""
+
+    index: int = 0
+    count: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise UsageError(f"--shard {text!r}: expected I/N, e.g. 0/4 for the first of four shards") from None
+        if count < 1 or not 0 <= index < count:
+            raise UsageError(f"--shard {text!r}: need 0 <= I < N")
+        return cls(index, count)
+
+    def holds(self, font_sha256: str) -> bool:
+        return int(font_sha256[:16], 16) % self.count == self.index
+
+
+@dataclass(frozen=True)
+class FontTask:
+    font_path: str
+    font_sha256: str
+    out_dir: str
+    config: RenderConfig
+
+
+@dataclass
+class RenderSummary:
+    out_dir: Path
+    fonts_found: int = 0
+    fonts_rendered: int = 0  # fonts that gave at least one image
+    fonts_resumed: int = 0  # fonts skipped because an earlier run finished them
+    faces: int = 0
+    images: int = 0
+    rejects: list[RejectRecord] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def reject_reasons(self) -> Counter:
+        return Counter(_reason_kind(r.reason) for r in self.rejects)
+
+    def text(self) -> str:
+        fonts_rejected = len({r.font_path for r in self.rejects if r.letter == "*"})
+        lines = [
+            f"fonts: {self.fonts_found} found, {self.fonts_rendered} rendered"
+            f" ({self.fonts_resumed} from an earlier run), {fonts_rejected} rejected",
+            f"images: {self.images} from {self.faces} faces in {self.seconds:.1f} s -> {self.out_dir}",
+        ]
+        if self.rejects:
+            reasons = ", ".join(f"{kind} {n}" for kind, n in self.reject_reasons().most_common())
+            lines.append(f"rejects: {len(self.rejects)} rows in {self.out_dir / REJECTS_NAME} ({reasons})")
+        return "\n".join(lines)
+
+
+def _reason_kind(reason: str) -> str:
+    """The reason without the file-specific detail, for counting ("not in cmap", "timed out"...)."""
+    return reason.split(" (")[0].split(": ")[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Worker side: one font file -> PNG files + manifest rows
+# ---------------------------------------------------------------------------------------------------
+
+
+def render_font_task(task: FontTask) -> dict:
+    """Render every face of one font file and write its PNGs; return the rows for the manifest."""
+    out_dir = Path(task.out_dir)
+    records, rejects = [], []
+    data = Path(task.font_path).read_bytes()
+    for glyph_set in render_font(task.font_path, task.config.letters, task.config.options,
+                                 instances=task.config.instances, data=data):
+        face = glyph_set.face
+        for letter, reason in glyph_set.skipped:
+            instance = f" [{face.instance}]" if face.instance else ""
+            rejects.append(RejectRecord(task.font_path, letter, f"{reason} (face {face.face_index}{instance})"))
+        for letter, image in glyph_set.images.items():
+            relative = f"{letter_dirname(letter)}/{face.key}.png"
+            atomic_write_bytes(out_dir / relative, encode_png(image))
+            records.append(GlyphRecord(
+                path=relative, letter=letter, label=task.config.letters.index(letter), key=face.key,
+                font_path=task.font_path, font_sha256=task.font_sha256, face_index=face.face_index,
+                instance=face.instance, family=face.family, style=face.style, license=face.license,
+                pixel_sha256=hashlib.sha256(image.tobytes()).hexdigest(),
+            ))
+    if not records and not rejects:
+        rejects.append(RejectRecord(task.font_path, "*", "no faces"))
+    elif not records:
+        rejects.append(RejectRecord(task.font_path, "*", "no letter could be rendered"))
+    return {"records": [asdict(r) for r in records], "rejects": [asdict(r) for r in rejects]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parent side: discovery, dedup, sharding, resume, assembly
+# ---------------------------------------------------------------------------------------------------
+
+
+def _part_path(parts: Path, font_path: str, font_sha256: str) -> Path:
+    name = hashlib.sha256(f"{font_path}\0{font_sha256}".encode()).hexdigest()[:32]
+    return parts / f"{name}.json"
+
+
+def _prepare_parts_dir(out_dir: Path, config: RenderConfig) -> Path:
+    """Parts from a run with other letters or options describe other pixels: start those afresh."""
+    parts = out_dir / PARTS_DIR
+    stamp = parts / "config.json"
+    fingerprint = config.fingerprint()
+    if stamp.is_file() and json.loads(stamp.read_text()).get("fingerprint") != fingerprint:
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True, exist_ok=True)
+    if not stamp.is_file():
+        atomic_write_text(stamp, json.dumps({"fingerprint": fingerprint}))
+    return parts
+
+
+def _hash_fonts(files: Sequence[Path], progress: bool) -> tuple[list[tuple[str, str]], list[RejectRecord]]:
+    from tqdm import tqdm
+
+    hashed, rejects = [], []
+    for path in tqdm(files, desc="hashing", unit="font", disable=not progress or len(files) < 200, leave=False):
+        try:
+            hashed.append((str(path), file_sha256(path)))
+        except OSError as error:
+            rejects.append(RejectRecord(str(path), "*", f"unreadable file ({error.strerror or error})"))
+    return hashed, rejects
+
+
+def _deduplicate(hashed: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[RejectRecord]]:
+    first_of: dict[str, str] = {}
+    unique, rejects = [], []
+    for path, digest in hashed:
+        if digest in first_of:
+            rejects.append(RejectRecord(path, "*", f"same bytes as {first_of[digest]}"))
+        else:
+            first_of[digest] = path
+            unique.append((path, digest))
+    return unique, rejects
+
+
+def _remove_stale_images(out_dir: Path, keep: set[str]) -> None:
+    for png in out_dir.glob("*/*.png"):
+        if f"{png.parent.name}/{png.name}" not in keep:
+            png.unlink()
+    for leftover in out_dir.glob("*/.*.tmp"):  # temporaries of a run killed mid-write
+        leftover.unlink()
+
+
+def render_fonts(
+    inputs: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    config: RenderConfig,
+    *,
+    system: bool = False,
+    workers: int | None = None,
+    timeout: float = 10.0,
+    shard: Shard = Shard(),
+    progress: bool = True,
+    task_function: Callable[[FontTask], dict] = render_font_task,
+) -> RenderSummary:
+    """Render every letter of every font under ``inputs`` into ``out_dir``; see the module docstring."""
+    from tqdm import tqdm
+
+    config.options.validate()
+    if timeout <= 0:
+        raise UsageError(f"--timeout {timeout}: must be a positive number of seconds")
+    started = time.monotonic()
+    out_dir = Path(out_dir)
+    files = discover_font_files(inputs, system=system)
+    if not files:
+        raise UsageError(f"no font files found in {', '.join(map(str, inputs)) or 'the system font folders'}")
+    hashed, rejects = _hash_fonts(files, progress)
+    hashed = [(path, digest) for path, digest in hashed if shard.holds(digest)]
+    unique, duplicate_rejects = _deduplicate(hashed)
+    rejects += duplicate_rejects
+    parts = _prepare_parts_dir(out_dir, config)
+
+    summary = RenderSummary(out_dir=out_dir, fonts_found=len(files))
+    part_files = {path: _part_path(parts, path, digest) for path, digest in unique}
+    todo = [FontTask(path, digest, str(out_dir), config) for path, digest in unique if not part_files[path].is_file()]
+    summary.fonts_resumed = len(unique) - len(todo)
+    bar = tqdm(total=len(todo), desc="rendering", unit="font", disable=not progress)
+    for outcome in run_isolated(task_function, todo, workers=workers, timeout=timeout):
+        task = todo[outcome.index]
+        result = outcome.value if outcome.ok else {
+            "records": [], "rejects": [asdict(RejectRecord(task.font_path, "*", outcome.error))]}
+        atomic_write_text(part_files[task.font_path], json.dumps(result, sort_keys=True))
+        bar.update()
+    bar.close()
+
+    records = []
+    for path, _ in unique:
+        result = json.loads(part_files[path].read_text())
+        font_records = [GlyphRecord(**row) for row in result["records"]]
+        records += font_records
+        rejects += [RejectRecord(**row) for row in result["rejects"]]
+        summary.fonts_rendered += bool(font_records)
+        summary.faces += len({r.key for r in font_records})
+    _prune_parts(parts, set(part_files.values()))
+    records = sort_records(records)
+    _check_unique_paths(records)
+    write_manifest(out_dir / MANIFEST_NAME, records)
+    write_rejects(out_dir / REJECTS_NAME, rejects)
+    _remove_stale_images(out_dir, {r.path for r in records})
+    summary.images = len(records)
+    summary.rejects = rejects
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _prune_parts(parts: Path, keep: set[Path]) -> None:
+    for part in parts.glob("*.json"):
+        if part.name != "config.json" and part not in keep:
+            part.unlink()
+
+
+def _check_unique_paths(records: Sequence[GlyphRecord]) -> None:
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.path in seen:
+            raise FontGlyphsError(f"{record.font_path} and {seen[record.path]} both render to {record.path}")
+        seen[record.path] = record.font_path

@@ -1,0 +1,160 @@
+"""A crash-isolated process pool: one bad task costs only itself.
+
+``concurrent.futures.ProcessPoolExecutor`` breaks as a whole when one worker segfaults
+(``BrokenProcessPool``) and cannot stop a task that hangs. Rasterizing ten thousand fonts from the
+wild needs both, so this pool gives every worker its own pipe, watches each task's clock, and replaces a
+worker that crashed or ran past the timeout; the task is reported as failed and the run goes on.
+
+    for outcome in run_isolated(render_one, tasks, workers=2, timeout=10):
+        ...  # outcomes arrive in completion order; outcome.index says which task
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    value: Any = None
+    error: str = ""  # one line; empty when the task succeeded
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
+    # The parent handles Ctrl-C; a worker interrupted mid-task would only report a confusing error.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        index, task = message
+        try:
+            conn.send((index, func(task), ""))
+        except Exception as error:  # noqa: BLE001 - any failure of one task is reported, never fatal
+            text = str(error).splitlines()[0] if str(error) else ""
+            detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
+            if not isinstance(error, OSError | ValueError | RuntimeError) and "fontglyphs" not in type(error).__module__:
+                detail += " at " + traceback.extract_tb(error.__traceback__)[-1].name
+            conn.send((index, None, detail))
+
+
+def _exit_reason(process: multiprocessing.Process) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"worker crashed (signal {signal.Signals(-code).name})"
+        except ValueError:
+            return f"worker crashed (signal {-code})"
+    return f"worker exited unexpectedly (exit code {code})"
+
+
+class _Worker:
+    def __init__(self, context, func: Callable[[Any], Any]):
+        self.conn, child_conn = context.Pipe()
+        self.process = context.Process(target=_worker_loop, args=(func, child_conn), daemon=True)
+        self.process.start()
+        child_conn.close()
+        self.task_index: int | None = None
+        self.started = 0.0
+
+    def send(self, index: int, task: Any) -> None:
+        self.task_index, self.started = index, time.monotonic()
+        self.conn.send((index, task))
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.process.join(timeout=5)
+        self.kill()
+
+
+def run_isolated(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    workers: int | None = None,
+    timeout: float | None = 10.0,
+    start_method: str = "spawn",
+) -> Iterator[Outcome]:
+    """Run ``func(task)`` for every task in worker processes; yield an Outcome per task as it completes.
+
+    ``func`` must be importable by name (a module-level function). A task that raises, kills its worker
+    (segfault, ``os._exit``) or runs longer than ``timeout`` seconds yields an Outcome with ``error`` set;
+    its worker is replaced. Spawned (not forked) workers keep native libraries' state out of the parent.
+    """
+    if not tasks:
+        return
+    context = multiprocessing.get_context(start_method)
+    count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    pending = list(range(len(tasks)))[::-1]  # pop() from the end gives tasks in order
+    pool = [_Worker(context, func) for _ in range(count)]
+    try:
+        for worker in pool:
+            index = pending.pop()
+            worker.send(index, tasks[index])
+        remaining = len(tasks)
+        while remaining:
+            busy = [w for w in pool if w.task_index is not None]
+            deadline = min((w.started + timeout for w in busy), default=None) if timeout else None
+            wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=wait_for)
+            for slot, worker in enumerate(pool):
+                if worker.task_index is None:
+                    continue
+                index = worker.task_index
+                if worker.conn in ready:
+                    try:
+                        got_index, value, error = worker.conn.recv()
+                    except (EOFError, OSError):
+                        got_index, value, error = index, None, None
+                    if error is None:  # the pipe closed: the worker died while sending
+                        worker.process.join(timeout=1)
+                        outcome = Outcome(index, error=_exit_reason(worker.process))
+                    else:
+                        outcome = Outcome(got_index, value, error)
+                elif worker.process.sentinel in ready:
+                    worker.process.join(timeout=1)
+                    outcome = Outcome(index, error=_exit_reason(worker.process))
+                elif timeout and time.monotonic() - worker.started > timeout:
+                    outcome = Outcome(index, error=f"timed out after {timeout:g} s")
+                else:
+                    continue
+                worker_lost = not worker.process.is_alive() or outcome.error.startswith("timed out")
+                if worker_lost:
+                    worker.kill()
+                    worker = pool[slot] = _Worker(context, func)
+                worker.task_index = None
+                remaining -= 1
+                yield outcome
+                if pending:
+                    next_index = pending.pop()
+                    worker.send(next_index, tasks[next_index])
+    finally:
+        for worker in pool:
+            if worker.task_index is None:
+                worker.stop()
+            else:
+                worker.kill()
