@@ -1,0 +1,218 @@
+"""The render stage end to end on generated fonts: formats, rejects, determinism, resume, shards, CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from faults import render_or_fail
+from fontfactory import build_collection, build_font, build_variable_font, write_garbage
+from PIL import Image
+
+from fontglyphs.cli import cli
+from fontglyphs.manifest import read_manifest, read_rejects
+from fontglyphs.render import RenderConfig, Shard, render_fonts
+
+LETTERS = tuple("ABCDEFGHIJ")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("fonts")
+    build_font(root / "sans" / "Plain.ttf", family="Plain Sans")
+    build_font(root / "sans" / "Slanted.otf", family="Slanted", slant=0.2, cff=True)
+    build_font(root / "web" / "Web.woff2", family="Web Font", weight=0.7, flavor="woff2")
+    build_font(root / "web" / "Web.woff", family="Web Woff", cell=80, flavor="woff")
+    a = build_font(root / "tmp" / "CollA.ttf", family="Coll A", weight=0.8)
+    b = build_font(root / "tmp" / "CollB.ttf", family="Coll B", slant=-0.15)
+    build_collection(root / "coll" / "Pair.ttc", [a, b])
+    shutil.rmtree(root / "tmp")
+    build_variable_font(root / "var" / "Var.ttf")
+    build_font(root / "partial" / "Missing.ttf", letters="ABCDE", family="Missing")
+    build_font(root / "partial" / "Blanks.ttf", blank="CD", family="Blanks")
+    shutil.copy(root / "sans" / "Plain.ttf", root / "sans" / "PlainCopy.ttf")
+    write_garbage(root / "bad" / "empty.ttf", "empty")
+    write_garbage(root / "bad" / "random.otf", "random")
+    write_garbage(root / "bad" / "truncated.ttf", "truncated")
+    return root
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file of an output folder except the resume bookkeeping."""
+    return {str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file() and ".parts" not in p.parts}
+
+
+@pytest.fixture(scope="module")
+def rendered(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out") / "glyphs"
+    summary = render_fonts([corpus], out, RenderConfig(LETTERS), workers=2, progress=False)
+    return out, summary
+
+
+def test_every_format_renders_and_rows_match_files(rendered):
+    out, summary = rendered
+    records = read_manifest(out / "manifest.csv")
+    families = {r.family for r in records}
+    assert {"Plain Sans", "Slanted", "Web Font", "Web Woff", "Coll A", "Coll B", "Fixture Variable"} <= families
+    variable = {r.instance for r in records if r.family == "Fixture Variable"}
+    assert variable == {"Thin", "Regular", "Black"}
+    assert summary.images == len(records) == len(list(out.glob("*/*.png")))
+    for record in records:
+        image = Image.open(out / record.path)
+        assert image.mode == "L" and image.size == (28, 28)
+        assert record.label == LETTERS.index(record.letter)
+        assert record.path == f"{record.letter}/{record.key}.png"
+
+
+def test_identical_files_render_once(rendered):
+    out, _ = rendered
+    records = read_manifest(out / "manifest.csv")
+    assert not [r for r in records if r.font_path.endswith("PlainCopy.ttf")]
+    rejects = read_rejects(out / "rejects.csv")
+    assert any(r.font_path.endswith("PlainCopy.ttf") and "same bytes as" in r.reason for r in rejects)
+
+
+def test_bad_fonts_and_missing_letters_are_rejected_with_reasons(rendered):
+    out, _ = rendered
+    rejects = {(Path(r.font_path).name, r.letter): r.reason for r in read_rejects(out / "rejects.csv")}
+    for name in ("empty.ttf", "random.otf", "truncated.ttf"):
+        assert (name, "*") in rejects
+    assert all(("Missing.ttf", c) in rejects for c in "FGHIJ")
+    assert "blank" in rejects[("Blanks.ttf", "C")]
+    records = read_manifest(out / "manifest.csv")
+    assert sorted(r.letter for r in records if r.family == "Blanks") == list("ABEFGHIJ")
+
+
+def test_output_is_byte_identical_for_any_worker_count(corpus, rendered, tmp_path):
+    out, _ = rendered
+    single = tmp_path / "glyphs"
+    render_fonts([corpus], single, RenderConfig(LETTERS), workers=1, progress=False)
+    assert tree_bytes(single) == tree_bytes(out)
+
+
+def test_rerun_resumes_and_repairs_an_interrupted_run(corpus, rendered, tmp_path):
+    out, _ = rendered
+    copy = tmp_path / "glyphs"
+    shutil.copytree(out, copy)
+    again = render_fonts([corpus], copy, RenderConfig(LETTERS), workers=2, progress=False)
+    assert again.fonts_resumed == again.fonts_rendered + len(
+        {r.font_path for r in again.rejects if r.letter == "*" and "same bytes" not in r.reason})
+    # Simulate a crash mid-run: half the parts gone, a half-written PNG, a temporary left behind.
+    parts = sorted((copy / ".parts").glob("*.json"))
+    for part in parts[: len(parts) // 2]:
+        part.unlink()
+    victim = next(copy.glob("A/*.png"))
+    victim.write_bytes(victim.read_bytes()[:20])
+    (copy / "B" / ".x.png.123.tmp").write_bytes(b"partial")
+    (copy / "manifest.csv").unlink()
+    render_fonts([corpus], copy, RenderConfig(LETTERS), workers=2, progress=False)
+    assert tree_bytes(copy) == tree_bytes(out)
+
+
+def test_sigkill_mid_run_then_rerun_gives_identical_output(corpus, rendered, tmp_path):
+    out, _ = rendered
+    target = tmp_path / "glyphs"
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[3]);"
+        "from faults import render_slowly; from fontglyphs.render import RenderConfig, render_fonts;"
+        "render_fonts([sys.argv[1]], sys.argv[2], RenderConfig(tuple('ABCDEFGHIJ')), workers=2, progress=False,"
+        " task_function=render_slowly)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(corpus), str(target), str(Path(__file__).parent)],
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list((target / ".parts").glob("*.json"))) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (target / "manifest.csv").exists()
+    render_fonts([corpus], target, RenderConfig(LETTERS), workers=2, progress=False)
+    assert tree_bytes(target) == tree_bytes(out)
+
+
+def test_crashing_hanging_and_raising_fonts_cost_only_themselves(corpus, tmp_path):
+    fonts = tmp_path / "fonts"
+    shutil.copytree(corpus / "sans", fonts)
+    build_font(fonts / "crash.ttf", family="Crash", weight=0.6)
+    build_font(fonts / "hang.ttf", family="Hang", weight=0.5)
+    build_font(fonts / "boom.ttf", family="Boom", weight=0.4)
+    summary = render_fonts([fonts], tmp_path / "glyphs", RenderConfig(LETTERS), workers=2, timeout=3,
+                           progress=False, task_function=render_or_fail)
+    reasons = {Path(r.font_path).name: r.reason for r in summary.rejects if r.letter == "*"}
+    assert "SIGSEGV" in reasons["crash.ttf"]
+    assert reasons["hang.ttf"] == "timed out after 3 s"
+    assert "simulated rasterizer failure" in reasons["boom.ttf"]
+    assert {r.family for r in read_manifest(tmp_path / "glyphs" / "manifest.csv")} == {"Plain Sans"}
+
+
+def test_shards_partition_the_corpus(corpus, rendered, tmp_path):
+    out, _ = rendered
+    full = read_manifest(out / "manifest.csv")
+    pieces = []
+    for index in range(3):
+        render_fonts([corpus], tmp_path / str(index), RenderConfig(LETTERS), workers=1, progress=False,
+                     shard=Shard(index, 3))
+        pieces.append(read_manifest(tmp_path / str(index) / "manifest.csv"))
+    assert sorted(r.path for piece in pieces for r in piece) == sorted(r.path for r in full)
+    for index, piece in enumerate(pieces):
+        for record in piece:
+            assert (tmp_path / str(index) / record.path).read_bytes() == (out / record.path).read_bytes()
+
+
+def test_changed_options_rerender_and_remove_stale_images(corpus, tmp_path):
+    out = tmp_path / "glyphs"
+    render_fonts([corpus / "sans"], out, RenderConfig(LETTERS), workers=1, progress=False)
+    stretched = np.asarray(Image.open(next(out.glob("I/*.png"))))
+    render_fonts([corpus / "sans"], out, RenderConfig(("I",), options=_contain()), workers=1, progress=False)
+    assert [p.parent.name for p in out.glob("*/*.png")] == ["I"]
+    contained = np.asarray(Image.open(next(out.glob("I/*.png"))))
+    assert not np.array_equal(stretched, contained)
+
+
+def _contain():
+    from fontglyphs.raster import RenderOptions
+
+    return RenderOptions(fit="contain")
+
+
+def test_cli_renders_and_summarises(corpus, tmp_path):
+    result = CliRunner().invoke(cli, ["render", str(corpus / "sans"), "-o", str(tmp_path), "-j", "1"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "images: 10 from 1 faces" in result.output
+    assert len(list((tmp_path / "glyphs").glob("*/*.png"))) == 10
+    quiet = CliRunner().invoke(cli, ["render", str(corpus / "sans"), "-o", str(tmp_path), "-q"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--letters", "A,,B"], "empty item"),
+        (["--letters", "A-C,B"], "more than once"),
+        (["--shard", "3/3"], "need 0 <= I < N"),
+        (["--shard", "x"], "expected I/N"),
+        (["--fit", "squash"], "squash"),
+        (["--size", "0"], "--size"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
+def test_cli_bad_flags_are_one_line_errors_with_exit_code_2(corpus, tmp_path, args, message):
+    result = CliRunner().invoke(cli, ["render", str(corpus / "sans"), "-o", str(tmp_path), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_needs_paths(tmp_path):
+    result = CliRunner().invoke(cli, ["render", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "give font files" in result.output
