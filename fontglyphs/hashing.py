@@ -6,19 +6,19 @@ matrix products, and the bits match imagehash exactly because Pillow's fixed-poi
 is reproduced integer for integer. Near duplicates are found by multi-index hashing instead of
 comparing all pairs.
 
-Hashes come back as packed rows: one row of ceil(hash_size**2 / 8) uint8 per image, holding the
-big-endian integer whose hex is ``str(imagehash.<algo>(image))``. ``as_uint64`` turns 64-bit rows into
-the uint64 array the search functions take; ``GlyphHash`` wraps a single row.
+Hashes come back as packed rows: ceil(hash_size**2 / 8) uint8 per image, the big-endian integer whose
+hex is ``str(imagehash.<algo>(image))``. ``as_uint64`` turns 64-bit rows into the uint64 array the
+search functions take; ``GlyphHash`` wraps one row as a value.
 
 >>> import numpy as np
 >>> glyphs = np.zeros((3, 28, 28), np.uint8)
->>> glyphs[:, 4:24, 9:19] = 255          # two identical bars ...
->>> glyphs[2, 4:24, 9] = 0                # ... and one with a column of ink missing
+>>> glyphs[:, 4:24, 9:19] = 255             # two identical bars ...
+>>> glyphs[2, 4:24, 18] = 0                  # ... and one a column thinner
 >>> packed = phash(glyphs)
 >>> packed.shape, packed.dtype
 ((3, 8), dtype('uint8'))
 >>> a, b, c = (GlyphHash.from_packed(row) for row in packed)
->>> a == b, a - c <= 8, GlyphHash.from_hex(str(a)) == a
+>>> a == b, 0 < a - c <= 8, GlyphHash.from_hex(str(a)) == a
 (True, True, True)
 >>> near_duplicate_groups(as_uint64(packed), max_distance=8)
 array([0, 0, 0])
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,19 +42,22 @@ from fontglyphs.errors import UsageError
 PRECISION_BITS = 22
 LANCZOS_SUPPORT = 3.0
 PHASH_HIGHFREQ_FACTOR = 4  # imagehash's default: the DCT sees a (4 * hash_size)^2 image
-HASH_CHUNK = 4096  # images per resize/DCT batch: bounds float64 scratch to tens of MB
+HASH_CHUNK = 256  # images per resize/DCT batch: keeps the float64 scratch in cache
+# Multiply-adds per BLAS call. One big product lets OpenBLAS spread it over threads, which on a busy
+# 2-core machine ran ten times slower than a stack of single-threaded small ones.
+BLAS_CALL_WORK = 1 << 18
 
 SearchMethod = Literal["auto", "index", "brute"]
-# Measured per-element costs on the reference 2-core machine (seconds); they only steer the planner.
+# Per-element costs measured on a 2-core machine (seconds); they only steer the search planner.
 SORT_COST = 80e-9  # mask, argsort and run detection, per hash per table
-CANDIDATE_COST = 60e-9  # expand, gather, xor, popcount, per candidate pair
-BRUTE_COST = 4e-9  # xor and popcount, per pair in the all-pairs scan
+CANDIDATE_COST = 60e-9  # expand, gather, xor and popcount, per candidate pair
+BRUTE_COST = 4e-9  # xor and popcount, per pair of the all-pairs scan
 MAX_TABLES = 2000
-CANDIDATE_CHUNK = 1 << 22  # candidate pairs verified at once
+CANDIDATE_CHUNK = 1 << 22  # candidate pairs verified at once, bounding scratch memory
 
 
 class HashInputError(UsageError, ValueError):
-    """A bad hash argument; also a ValueError, as imagehash raises for a bad hash_size."""
+    """A bad argument to a hash function; also a ValueError, as imagehash raises for a bad hash_size."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -69,7 +73,7 @@ def _sinc(x: float) -> float:
 
 
 def _lanczos(x: float) -> float:
-    # math.sin is the C library sin Pillow calls, so the float64 weights agree to the last bit.
+    # math.sin is the C library's sin, the one Pillow calls, so the weights agree to the last bit.
     if -3.0 <= x < 3.0:
         return _sinc(x) * _sinc(x / 3)
     return 0.0
@@ -77,30 +81,585 @@ def _lanczos(x: float) -> float:
 
 @lru_cache(maxsize=64)
 def _resample_weights(in_size: int, out_size: int) -> np.ndarray:
-    """Pillow's fixed-point LANCZOS weights as an (out_size, in_size) matrix of integers (as float64).
+    """Pillow's fixed-point LANCZOS weights for one axis, as an (in_size, out_size) matrix.
 
-    Follows precompute_coeffs and normalize_coeffs_8bpc in Pillow's src/libImaging/Resample.c: the
-    filter widens by the downscale factor, each output pixel's window is [xmin, xmax) rounded by
-    truncation, the weights are normalised in double and then rounded half away from zero to
-    PRECISION_BITS fixed point. Stored as float64 so BLAS does the products; every partial sum is an
-    integer below 2**53, so the matmul is exact whatever order BLAS adds in.
+    Mirrors precompute_coeffs and normalize_coeffs_8bpc in Pillow's src/libImaging/Resample.c: the
+    filter widens by the downscale factor, each output pixel reads the window [xmin, xmax) found by
+    truncation, the weights are normalised in double and rounded half away from zero to
+    PRECISION_BITS fixed point. Stored as float64 and pre-divided by 2**PRECISION_BITS (exact, a
+    power of two), so BLAS does the products: every partial sum is a multiple of 2**-22 below 2**9,
+    which float64 holds exactly, so the product is exact in any summation order.
     """
     scale = in_size / out_size
     filterscale = max(scale, 1.0)
     support = LANCZOS_SUPPORT * filterscale
-    weights = np.zeros((out_size, in_size))
+    inverse = 1.0 / filterscale
+    weights = np.zeros((in_size, out_size))
     for xx in range(out_size):
         center = (xx + 0.5) * scale
         xmin = max(int(center - support + 0.5), 0)
         xmax = min(int(center + support + 0.5), in_size)
-        taps = [_lanczos((x - center + 0.5) / filterscale) for x in range(xmin, xmax)]
-        # Pillow multiplies by ss = 1 / filterscale; division by filterscale differs when it is not 1.
-        taps = [_lanczos((x - center + 0.5) * (1.0 / filterscale)) for x in range(xmin, xmax)]
+        taps = [_lanczos((x - center + 0.5) * inverse) for x in range(xmin, xmax)]
         total = 0.0
-        for tap in taps:
+        for tap in taps:  # summed left to right, as Pillow does
             total += tap
         for x, tap in zip(range(xmin, xmax), taps, strict=True):
             k = tap / total if total != 0.0 else tap
-            weights[xx, x] = int(k * (1 << PRECISION_BITS) + (-0.5 if k < 0 else 0.5))
+            weights[x, xx] = int((-0.5 if k < 0 else 0.5) + k * (1 << PRECISION_BITS))
+    weights *= 2.0**-PRECISION_BITS
     weights.flags.writeable = False
     return weights
+
+
+class _Scratch:
+    """Float64 work arrays reused, by purpose and shape, from one chunk of a batch to the next.
+
+    With fresh temporaries per chunk, glibc handed the pages back to the kernel after each chunk and
+    faulted them in again on the next; on the 2-core VM that took twice as long as the arithmetic.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
+
+    def take(self, purpose: str, shape: tuple[int, ...]) -> np.ndarray:
+        key = (purpose, shape)
+        if key not in self._arrays:
+            self._arrays[key] = np.empty(shape)
+        return self._arrays[key]
+
+
+def _matmul_axis(
+    values: np.ndarray, axis: int, weights: np.ndarray, scratch: _Scratch, purpose: str
+) -> np.ndarray:
+    """Contract ``axis`` of a 3-D float64 array with (in_size, out_size) weights.
+
+    The axis is moved last and the rows go through BLAS as a stack of small single-threaded products.
+    """
+    moved = np.swapaxes(values, axis, 2)
+    if not moved.flags.c_contiguous:
+        np.copyto(contiguous := scratch.take(f"{purpose} input", moved.shape), moved)
+        moved = contiguous
+    rows = moved.reshape(-1, moved.shape[2])
+    step = max(1, BLAS_CALL_WORK // weights.size)
+    whole = len(rows) - len(rows) % step
+    out = scratch.take(purpose, (len(rows), weights.shape[1]))
+    np.matmul(
+        rows[:whole].reshape(-1, step, rows.shape[1]),
+        weights,
+        out=out[:whole].reshape(-1, step, out.shape[1]),
+    )
+    np.matmul(rows[whole:], weights, out=out[whole:])
+    return np.swapaxes(out.reshape(*moved.shape[:2], -1), axis, 2)
+
+
+def _resample_axis(pixels: np.ndarray, axis: int, out_size: int, scratch: _Scratch) -> np.ndarray:
+    """One Pillow pass along axis 1 or 2: the fixed-point sums, then Pillow's rounding and clip8."""
+    weights = _resample_weights(pixels.shape[axis], out_size)
+    acc = _matmul_axis(pixels, axis, weights, scratch, f"resize axis {axis}")
+    acc += 0.5  # Pillow's 1 << (PRECISION_BITS - 1) before the shift
+    np.floor(acc, out=acc)
+    return np.clip(acc, 0, 255, out=acc)
+
+
+@lru_cache(maxsize=1)
+def _pillow_major() -> int:
+    from PIL import __version__
+
+    return int(__version__.split(".")[0])
+
+
+def _vertical_first(in_width: int, in_height: int, width: int, height: int) -> bool:
+    """Pillow's pass order: horizontal first, except that since Pillow 13 (python-pillow/Pillow#9549) the
+    vertical pass runs first when the height loses more than twice as many pixels as the width."""
+    return _pillow_major() >= 13 and height < in_height and in_height - height > 2 * (in_width - width)
+
+
+def _resize(images: np.ndarray, width: int, height: int, scratch: _Scratch) -> np.ndarray:
+    """Pillow's LANCZOS resize of a uint8 batch, as integer-valued float64 (N, height, width).
+
+    Like ImagingResampleInner, a pass whose size does not change is skipped. The result is a view
+    into scratch, possibly transposed; hashers do not mind the memory layout.
+    """
+    np.copyto(pixels := scratch.take("pixels", images.shape), images)
+    passes = [(2, width), (1, height)]
+    if _vertical_first(images.shape[2], images.shape[1], width, height):
+        passes.reverse()
+    for axis, out_size in passes:
+        if pixels.shape[axis] != out_size:
+            pixels = _resample_axis(pixels, axis, out_size, scratch)
+    return pixels
+
+
+def _map_chunks(
+    images: np.ndarray, out: np.ndarray, fn: Callable[[np.ndarray, _Scratch], np.ndarray]
+) -> np.ndarray:
+    """out[chunk] = fn(chunk, scratch) over cache-sized chunks of images, sharing one scratch."""
+    scratch = _Scratch()
+    for start in range(0, len(images), HASH_CHUNK):
+        chunk = images[start : start + HASH_CHUNK]
+        out[start : start + len(chunk)] = fn(chunk, scratch)
+    return out
+
+
+def resize_lanczos(images: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize a (N, H, W) uint8 batch to (N, height, width), equal to PIL's
+    ``Image.fromarray(img).resize((width, height), Image.LANCZOS)`` for every image."""
+    _check_images(images)
+    for name, size in (("width", width), ("height", height)):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise HashInputError(f"resize {name} must be a positive integer, got {size!r}")
+    out = np.empty((len(images), height, width), np.uint8)
+    return _map_chunks(images, out, lambda chunk, scratch: _resize(chunk, width, height, scratch))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hashes
+# ---------------------------------------------------------------------------------------------------
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} array of shape {value.shape}"
+    return type(value).__name__
+
+
+def _check_images(images: np.ndarray) -> None:
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 3:
+        raise HashInputError(f"images must be a uint8 array of shape (N, H, W), got {_describe(images)}")
+    if 0 in images.shape[1:]:
+        raise HashInputError(f"images must be at least 1x1 pixels, got shape {images.shape}")
+
+
+def _check_hash_size(hash_size: int) -> None:
+    if not isinstance(hash_size, int) or isinstance(hash_size, bool) or hash_size < 2:
+        raise HashInputError(f"hash_size must be an integer >= 2, got {hash_size!r}")
+
+
+def _pack_bits(bits: np.ndarray) -> np.ndarray:
+    """(N, B) bools -> (N, ceil(B / 8)) uint8 holding each row as a big-endian integer."""
+    pad = -bits.shape[1] % 8
+    return np.packbits(np.pad(bits, ((0, 0), (pad, 0))), axis=1)
+
+
+def _hash_batch(
+    images: np.ndarray, hash_size: int, bits_of: Callable[[np.ndarray, int, _Scratch], np.ndarray]
+) -> np.ndarray:
+    """Validate, then hash chunk by chunk; bits_of maps a uint8 chunk to (n, hash_size, hash_size) bools."""
+    _check_images(images)
+    _check_hash_size(hash_size)
+    packed = np.empty((len(images), -(-hash_size * hash_size // 8)), np.uint8)
+    return _map_chunks(
+        images,
+        packed,
+        lambda chunk, scratch: _pack_bits(bits_of(chunk, hash_size, scratch).reshape(len(chunk), -1)),
+    )
+
+
+def _average_bits(images: np.ndarray, hash_size: int, scratch: _Scratch) -> np.ndarray:
+    pixels = _resize(images, hash_size, hash_size, scratch)
+    return pixels > pixels.mean(axis=(1, 2), keepdims=True)
+
+
+@lru_cache(maxsize=16)
+def _dct_basis(side: int, keep: int) -> np.ndarray:
+    """The first ``keep`` rows of scipy's unnormalised DCT-II of length ``side``, as (side, keep)."""
+    n, k = np.arange(side)[:, None], np.arange(keep)[None, :]
+    basis = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * side))
+    basis.flags.writeable = False
+    return basis
+
+
+def _phash_exact_bits(pixels: np.ndarray, hash_size: int) -> np.ndarray:
+    """imagehash's phash step as it is: scipy's DCT over axis 0 then 1 of each image, then the median."""
+    import scipy.fftpack
+
+    # every DCT line is computed on its own, so only the kept vertical frequencies need the second pass
+    vertical = scipy.fftpack.dct(pixels, axis=1)[:, :hash_size, :]
+    low = scipy.fftpack.dct(vertical, axis=2)[:, :, :hash_size]
+    return low > np.median(low, axis=(1, 2), keepdims=True)
+
+
+def _phash_bits(images: np.ndarray, hash_size: int, scratch: _Scratch) -> np.ndarray:
+    """The low-frequency DCT block by two small matrix products, compared with its median.
+
+    Matmul and scipy's FFT-based DCT round differently, by about 1e-16 of the largest possible
+    coefficient, so a bit can only differ where a coefficient lies that close to the median. Images
+    with any coefficient within 2**-30 of that bound (ties, as in blank or symmetric glyphs) are
+    recomputed exactly as imagehash does; for the rest the comparisons provably agree.
+    """
+    side = PHASH_HIGHFREQ_FACTOR * hash_size
+    pixels = _resize(images, side, side, scratch)
+    basis = _dct_basis(side, hash_size)
+    vertical = _matmul_axis(pixels, 1, basis, scratch, "dct axis 1")
+    low = _matmul_axis(vertical, 2, basis, scratch, "dct axis 2").reshape(len(pixels), -1)
+    ordered = np.sort(low, axis=1)
+    n = low.shape[1]
+    median = (ordered[:, (n - 1) // 2] + ordered[:, n // 2]) / 2  # np.median's formula
+    margin = np.abs(ordered - median[:, None])
+    if n % 2:
+        margin[:, n // 2] = np.inf  # the median element itself is not above the median either way
+    bits = low > median[:, None]
+    unsure = margin.min(axis=1) <= 2.0**-30 * 4 * 255 * side * side
+    if unsure.any():
+        bits[unsure] = _phash_exact_bits(pixels[unsure], hash_size).reshape(-1, n)
+    return bits
+
+
+def _dhash_bits(images: np.ndarray, hash_size: int, scratch: _Scratch) -> np.ndarray:
+    # resize takes (width, height), the arrays are (N, height, width): one spare column
+    pixels = _resize(images, hash_size + 1, hash_size, scratch)
+    return pixels[:, :, 1:] > pixels[:, :, :-1]
+
+
+def average_hash(images: np.ndarray, hash_size: int = 8) -> np.ndarray:
+    """Average hash of each image of a (N, H, W) uint8 batch: is each pixel of the shrunk image above
+    the mean? Follows https://www.hackerfactor.com/blog/index.php?/archives/432-Looks-Like-It.html and
+    equals ``imagehash.average_hash(Image.fromarray(img), hash_size)`` bit for bit.
+
+    Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
+    """
+    return _hash_batch(images, hash_size, _average_bits)
+
+
+def phash(images: np.ndarray, hash_size: int = 8) -> np.ndarray:
+    """Perceptual hash of each image of a (N, H, W) uint8 batch: is each low-frequency DCT coefficient
+    above their median? Follows https://www.hackerfactor.com/blog/index.php?/archives/432-Looks-Like-It.html
+    and equals ``imagehash.phash(Image.fromarray(img), hash_size)`` bit for bit.
+
+    Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
+    """
+    return _hash_batch(images, hash_size, _phash_bits)
+
+
+def dhash(images: np.ndarray, hash_size: int = 8) -> np.ndarray:
+    """Difference hash of each image of a (N, H, W) uint8 batch: is each pixel of the shrunk image
+    brighter than its left neighbour? Follows
+    https://www.hackerfactor.com/blog/index.php?/archives/529-Kind-of-Like-That.html and equals
+    ``imagehash.dhash(Image.fromarray(img), hash_size)`` bit for bit.
+
+    Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
+    """
+    return _hash_batch(images, hash_size, _dhash_bits)
+
+
+def as_uint64(packed: np.ndarray) -> np.ndarray:
+    """(N, 8) packed 64-bit hashes -> (N,) uint64, the form the near-duplicate search takes."""
+    if (
+        not isinstance(packed, np.ndarray)
+        or packed.dtype != np.uint8
+        or packed.ndim != 2
+        or packed.shape[1] != 8
+    ):
+        raise HashInputError(
+            f"packed hashes must be uint8 of shape (N, 8) (hash_size 8), got {_describe(packed)}"
+        )
+    return np.ascontiguousarray(packed).view(">u8")[:, 0].astype(np.uint64)
+
+
+@dataclass(frozen=True)
+class GlyphHash:
+    """One hash as a value: ``a - b`` is the Hamming distance, ``str`` is imagehash's hex.
+
+    Unlike imagehash.ImageHash, equality with None is simply False (and ``!=`` True), and the hash of
+    the object uses every bit, so sets and dicts of hashes do not collide by construction.
+    """
+
+    value: int
+    bits: int = 64
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, int) or not isinstance(self.bits, int) or self.bits < 1:
+            raise HashInputError(f"a hash needs an int value and a positive int bit count, got {self!r}")
+        if not 0 <= self.value < 1 << self.bits:
+            raise HashInputError(f"hash value {self.value!r} does not fit in {self.bits} bits")
+
+    def __sub__(self, other: GlyphHash) -> int:
+        if not isinstance(other, GlyphHash):
+            return NotImplemented
+        if other.bits != self.bits:
+            raise HashInputError(f"cannot compare a {self.bits}-bit hash with a {other.bits}-bit hash")
+        return (self.value ^ other.value).bit_count()
+
+    def __len__(self) -> int:
+        return self.bits
+
+    def __str__(self) -> str:
+        return self.to_hex()
+
+    def to_hex(self) -> str:
+        """Hex digits as ``str(imagehash.ImageHash)`` prints them: ceil(bits / 4), zero-padded."""
+        return f"{self.value:0{-(-self.bits // 4)}x}"
+
+    @classmethod
+    def from_hex(cls, text: str, hash_size: int | None = None) -> GlyphHash:
+        """Parse ``to_hex`` or imagehash output; hash_size defaults to the square size the length implies,
+        as imagehash.hex_to_hash assumes."""
+        if hash_size is None:
+            hash_size = math.isqrt(len(text) * 4)
+        _check_hash_size(hash_size)
+        bits = hash_size * hash_size
+        if len(text) != -(-bits // 4) or not re.fullmatch("[0-9a-fA-F]+", text):
+            raise HashInputError(
+                f"{text!r} is not a {-(-bits // 4)}-digit hex hash for hash_size {hash_size}"
+            )
+        return cls(int(text, 16), bits)
+
+    @classmethod
+    def from_packed(cls, row: np.ndarray, hash_size: int = 8) -> GlyphHash:
+        """Wrap one row of average_hash/phash/dhash output."""
+        _check_hash_size(hash_size)
+        bits = hash_size * hash_size
+        if not isinstance(row, np.ndarray) or row.dtype != np.uint8 or row.shape != (-(-bits // 8),):
+            raise HashInputError(
+                f"a packed row for hash_size {hash_size} must be {-(-bits // 8)} uint8 bytes"
+            )
+        return cls(int.from_bytes(row.tobytes(), "big"), bits)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Near-duplicate search
+# ---------------------------------------------------------------------------------------------------
+
+
+class Pairs(NamedTuple):
+    """Index pairs within a Hamming distance, sorted by (i, j); each field is an int64 array."""
+
+    i: np.ndarray
+    j: np.ndarray
+    distance: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """Items grouped by exact hash: ``values[k]`` is held by items ``order[start[k]:stop[k]]``."""
+
+    values: np.ndarray
+    inverse: np.ndarray
+    order: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+
+
+def _group_equal(hashes: np.ndarray) -> _Grouping:
+    values, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    stop = np.cumsum(counts)
+    return _Grouping(values, inverse, np.argsort(inverse, kind="stable"), stop - counts, stop)
+
+
+def _check_search_args(hashes: np.ndarray, name: str, max_distance: int, method: str) -> None:
+    if not isinstance(hashes, np.ndarray) or hashes.dtype != np.uint64 or hashes.ndim != 1:
+        raise HashInputError(
+            f"{name} must be a 1-D uint64 array of hashes (see as_uint64), got {_describe(hashes)}"
+        )
+    if not isinstance(max_distance, int) or isinstance(max_distance, bool) or not 0 <= max_distance <= 64:
+        raise HashInputError(f"max_distance must be an integer from 0 to 64, got {max_distance!r}")
+    if method not in ("auto", "index", "brute"):
+        raise HashInputError(f"method must be 'auto', 'index' or 'brute', got {method!r}")
+
+
+def _expand_ranges(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (k, p) with starts[k] <= p < stops[k], without a Python loop."""
+    counts = np.maximum(stops - starts, 0)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    shift = np.repeat(np.cumsum(counts) - counts - starts, counts)
+    return owner, np.arange(len(owner)) - shift
+
+
+def _expand_ranges_chunked(starts: np.ndarray, stops: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """_expand_ranges in pieces of about CANDIDATE_CHUNK pairs, so a crowded table cannot exhaust memory."""
+    ends = np.cumsum(np.maximum(stops - starts, 0))
+    if len(ends) == 0 or ends[-1] == 0:
+        return
+    cuts = np.searchsorted(ends, np.arange(CANDIDATE_CHUNK, ends[-1], CANDIDATE_CHUNK), side="right")
+    for lo, hi in itertools.pairwise([0, *np.unique(cuts).tolist(), len(ends)]):
+        owner, position = _expand_ranges(starts[lo:hi], stops[lo:hi])
+        yield owner + lo, position
+
+
+def _table_masks(blocks: int, max_distance: int) -> list[int]:
+    """Keys of the multi-index: every union of blocks - max_distance of the blocks bit b % blocks.
+
+    Two hashes within max_distance differ in at most max_distance blocks, so (pigeonhole) they agree
+    exactly on at least one such union, and meet in that table. Interleaved blocks spread the
+    correlated neighbouring DCT bits of a phash over all blocks.
+    """
+    block_masks = [sum(1 << b for b in range(k, 64, blocks)) for k in range(blocks)]
+    return [sum(combo) for combo in itertools.combinations(block_masks, blocks - max_distance)]
+
+
+def _plan(n_sorted: int, n_pairs: float, max_distance: int, method: SearchMethod) -> list[int] | None:
+    """Table masks of the cheapest multi-index layout, or None to compare all pairs.
+
+    The cost model assumes uniformly random bits: a table keyed on b bits sorts every hash once and
+    meets n_pairs / 2**b candidate pairs.
+    """
+    best_cost, best_blocks = math.inf, max_distance + 1
+    for blocks in range(max_distance + 1, 65):
+        tables = math.comb(blocks, max_distance)
+        if tables > MAX_TABLES:
+            break
+        small, n_large = divmod(64, blocks)
+        kept = blocks - max_distance
+        # a key of `kept` blocks holding j of the n_large one-bit-longer blocks has kept * small + j bits
+        candidates = sum(
+            math.comb(n_large, j) * math.comb(blocks - n_large, kept - j) * 2.0 ** -(kept * small + j)
+            for j in range(min(n_large, kept) + 1)
+        )
+        cost = tables * SORT_COST * n_sorted + CANDIDATE_COST * n_pairs * candidates
+        if cost < best_cost:
+            best_cost, best_blocks = cost, blocks
+    if method == "brute" or (method == "auto" and BRUTE_COST * n_pairs <= best_cost):
+        return None
+    return _table_masks(best_blocks, max_distance)
+
+
+def _table_candidates(keys: np.ndarray, n_left: int | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs of positions in ``keys`` whose keys are equal.
+
+    n_left None: self-join, pairs (a, b) with a < b. Otherwise keys[:n_left] are the left set and the
+    rest the right set, and pairs are (left position, right position - n_left).
+    """
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    run_start = np.concatenate(([0], edges))
+    run_stop = np.concatenate((edges, [len(keys)]))
+    run_length = run_stop - run_start
+    if n_left is None:
+        # stable sort: within a run positions are ascending, so partners after p are larger indices
+        starts = np.arange(1, len(keys) + 1)
+        stops = np.repeat(run_stop, run_length)
+    else:
+        # stable sort: within a run every left entry comes before every right entry
+        is_left = order < n_left
+        lefts = np.add.reduceat(is_left.astype(np.int64), run_start)
+        starts = np.where(is_left, np.repeat(run_start + lefts, run_length), 0)
+        stops = np.where(is_left, np.repeat(run_stop, run_length), 0)
+    for owner, position in _expand_ranges_chunked(starts, stops):
+        a, b = order[owner], order[position]
+        yield (a, b) if n_left is None else (a, b - n_left)
+
+
+def _index_join(
+    left: np.ndarray, right: np.ndarray | None, max_distance: int, masks: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs within max_distance found through the multi-index tables, each reported once."""
+    other = left if right is None else right
+    n_left = None if right is None else len(left)
+    codes = []
+    for mask in masks:
+        keys = left & np.uint64(mask) if right is None else np.concatenate((left, right)) & np.uint64(mask)
+        for a, b in _table_candidates(keys, n_left):
+            near = np.bitwise_count(left[a] ^ other[b]) <= max_distance
+            codes.append(a[near] * len(other) + b[near])
+    unique = np.unique(np.concatenate([np.zeros(0, np.int64), *codes]))
+    return np.divmod(unique, len(other))
+
+
+def _brute_join(
+    left: np.ndarray, right: np.ndarray | None, max_distance: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs within max_distance by comparing every pair, in blocks of rows."""
+    other = left if right is None else right
+    rows = max(1, CANDIDATE_CHUNK // max(len(other), 1))
+    found_a, found_b = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for lo in range(0, len(left), rows):
+        first = lo if right is None else 0  # a self-join only needs columns from the block's first row on
+        near = np.bitwise_count(left[lo : lo + rows, None] ^ other[None, first:]) <= max_distance
+        a, b = np.nonzero(near)
+        a, b = a + lo, b + first
+        keep = b > a if right is None else slice(None)
+        found_a.append(a[keep])
+        found_b.append(b[keep])
+    return np.concatenate(found_a), np.concatenate(found_b)
+
+
+def _value_pairs(
+    left: np.ndarray, right: np.ndarray | None, max_distance: int, method: SearchMethod
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a, b) of positions in distinct sorted values within max_distance, sorted; a < b if self-join."""
+    if right is None:
+        n_sorted, n_pairs = len(left), len(left) * (len(left) - 1) / 2
+    else:
+        n_sorted, n_pairs = len(left) + len(right), len(left) * len(right)
+    if n_pairs == 0 or (right is None and max_distance == 0):  # distinct values are never 0 apart
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    masks = _plan(n_sorted, n_pairs, max_distance, method)
+    if masks is None:
+        return _brute_join(left, right, max_distance)
+    return _index_join(left, right, max_distance, masks)
+
+
+def _member_pairs(
+    groups_a: _Grouping, groups_b: _Grouping, value_a: np.ndarray, value_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (item holding value_a[k], item holding value_b[k]) pair: the value pairs blown up to items."""
+    pair, slot_a = _expand_ranges(groups_a.start[value_a], groups_a.stop[value_a])
+    b_values = value_b[pair]
+    item_pair, slot_b = _expand_ranges(groups_b.start[b_values], groups_b.stop[b_values])
+    return groups_a.order[slot_a[item_pair]], groups_b.order[slot_b]
+
+
+def _sorted_pairs(i: np.ndarray, j: np.ndarray, hashes_i: np.ndarray, hashes_j: np.ndarray) -> Pairs:
+    order = np.lexsort((j, i))
+    i, j = i[order].astype(np.int64), j[order].astype(np.int64)
+    return Pairs(i, j, np.bitwise_count(hashes_i[i] ^ hashes_j[j]).astype(np.int64))
+
+
+def near_duplicate_pairs(hashes: np.ndarray, max_distance: int, method: SearchMethod = "auto") -> Pairs:
+    """Every pair i < j of 64-bit hashes within Hamming distance max_distance.
+
+    Exact duplicates are grouped first and the search runs over distinct values, by multi-index
+    hashing (method "index": split the 64 bits into blocks, look only at pairs that agree exactly on
+    enough blocks, verify them by popcount) or, when the planner finds it cheaper, e.g. for a few
+    hundred hashes or a large max_distance, by comparing all pairs ("brute"). A group of c equal
+    hashes yields c * (c - 1) / 2 pairs; near_duplicate_groups avoids that quadratic output.
+    """
+    _check_search_args(hashes, "hashes", max_distance, method)
+    groups = _group_equal(hashes)
+    # equal hashes: partners of the item at each grouped position are the later positions of its group
+    dup_owner, dup_slot = _expand_ranges(
+        np.arange(1, len(hashes) + 1), groups.stop[groups.inverse[groups.order]]
+    )
+    value_a, value_b = _value_pairs(groups.values, None, max_distance, method)
+    near_i, near_j = _member_pairs(groups, groups, value_a, value_b)
+    i = np.concatenate((groups.order[dup_owner], np.minimum(near_i, near_j)))
+    j = np.concatenate((groups.order[dup_slot], np.maximum(near_i, near_j)))
+    return _sorted_pairs(i, j, hashes, hashes)
+
+
+def near_duplicate_groups(hashes: np.ndarray, max_distance: int, method: SearchMethod = "auto") -> np.ndarray:
+    """Cluster id per hash: connected components of the "within max_distance" graph (single linkage).
+
+    What a dedup stage needs: keep one item per id. Equal hashes are merged before any pair is formed,
+    so large clusters of exact copies cost nothing. Ids are numbered 0, 1, ... in order of first item.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    _check_search_args(hashes, "hashes", max_distance, method)
+    groups = _group_equal(hashes)
+    value_a, value_b = _value_pairs(groups.values, None, max_distance, method)
+    n_values = len(groups.values)
+    graph = coo_matrix((np.ones(len(value_a), np.int8), (value_a, value_b)), shape=(n_values, n_values))
+    labels = connected_components(graph, directed=False)[1][groups.inverse]
+    _, first_item, label_index = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first_item), np.int64)
+    rank[np.argsort(first_item)] = np.arange(len(first_item))
+    return rank[label_index]
+
+
+def cross_near_pairs(
+    left: np.ndarray, right: np.ndarray, max_distance: int, method: SearchMethod = "auto"
+) -> Pairs:
+    """Every pair (i in left, j in right) of 64-bit hashes within Hamming distance max_distance.
+
+    For leakage checks such as "no image in small has a near duplicate in large". Same search as
+    near_duplicate_pairs, run between the distinct values of the two sets.
+    """
+    _check_search_args(left, "left", max_distance, method)
+    _check_search_args(right, "right", max_distance, method)
+    groups_left, groups_right = _group_equal(left), _group_equal(right)
+    value_a, value_b = _value_pairs(groups_left.values, groups_right.values, max_distance, method)
+    i, j = _member_pairs(groups_left, groups_right, value_a, value_b)
+    return _sorted_pairs(i, j, left, right)

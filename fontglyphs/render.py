@@ -36,6 +36,8 @@ from .manifest import (
     RejectRecord,
     atomic_write_bytes,
     atomic_write_text,
+    read_manifest,
+    read_rejects,
     sort_records,
     write_manifest,
     write_rejects,
@@ -193,7 +195,7 @@ def _deduplicate(hashed: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], 
     unique, rejects = [], []
     for path, digest in hashed:
         if digest in first_of:
-            rejects.append(RejectRecord(path, "*", f"same bytes as {first_of[digest]}"))
+            rejects.append(RejectRecord(path, "*", f"duplicate file (same bytes as {first_of[digest]})"))
         else:
             first_of[digest] = path
             unique.append((path, digest))
@@ -282,3 +284,41 @@ def _check_unique_paths(records: Sequence[GlyphRecord]) -> None:
         if record.path in seen:
             raise FontGlyphsError(f"{record.font_path} and {seen[record.path]} both render to {record.path}")
         seen[record.path] = record.font_path
+
+
+def merge_shards(shard_dirs: Sequence[str | os.PathLike], out_dir: str | os.PathLike) -> RenderSummary:
+    """Combine the outputs of ``render --shard i/N`` runs into the folder one unsharded run would write.
+
+    Shards are cut by font content hash, so copies of a font share a shard and every row appears once.
+    """
+    started = time.monotonic()
+    out_dir = Path(out_dir)
+    shard_dirs = [Path(d) for d in shard_dirs]
+    fingerprints = set()
+    records, rejects = [], []
+    for shard_dir in shard_dirs:
+        if not (shard_dir / MANIFEST_NAME).is_file():
+            raise UsageError(f"{shard_dir}: no {MANIFEST_NAME}; is this the output of `fontglyphs render --shard`?")
+        stamp = shard_dir / PARTS_DIR / "config.json"
+        if stamp.is_file():
+            fingerprints.add(json.loads(stamp.read_text())["fingerprint"])
+        records += read_manifest(shard_dir / MANIFEST_NAME)
+        rejects += read_rejects(shard_dir / REJECTS_NAME)
+    if len(fingerprints) > 1:
+        raise UsageError("the shards were rendered with different letters or options; render them alike")
+    records = sort_records(records)
+    _check_unique_paths(records)
+    source_of = {r.path: d for d in shard_dirs for r in read_manifest(d / MANIFEST_NAME)}
+    for record in records:
+        target = out_dir / record.path
+        data = (source_of[record.path] / record.path).read_bytes()
+        if not target.is_file() or target.read_bytes() != data:
+            atomic_write_bytes(target, data)
+    write_manifest(out_dir / MANIFEST_NAME, records)
+    write_rejects(out_dir / REJECTS_NAME, rejects)
+    _remove_stale_images(out_dir, {r.path for r in records})
+    return RenderSummary(
+        out_dir=out_dir, fonts_found=len({r.font_path for r in records} | {r.font_path for r in rejects}),
+        fonts_rendered=len({r.font_path for r in records}), faces=len({r.key for r in records}),
+        images=len(records), rejects=rejects, seconds=time.monotonic() - started,
+    )

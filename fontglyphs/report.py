@@ -74,3 +74,39 @@ def save_png(image: Image.Image, path: str | os.PathLike) -> None:
     """Write a picture atomically (PNG has no timestamps, so the bytes depend on the pixels only)."""
     with atomic_open(path, "wb") as handle:
         image.save(handle, format="PNG", optimize=False)
+
+
+def slice_sheet(
+    root: str | os.PathLike,
+    records: Sequence,
+    letter: str | None = None,
+    font: str | None = None,
+    flag: str | None = None,
+    limit: int = 400,
+    columns: int = 20,
+) -> tuple[Image.Image, int]:
+    """Contact sheet of the manifest rows under ``root`` matching a letter, a font/family and a flag.
+
+    ``font`` matches the key, the family or the font file name (case-insensitive substring).
+    Returns the sheet and the number of matching rows (the sheet shows at most ``limit``).
+    """
+    from .datasets import read_png
+    from .errors import DatasetError
+
+    needle = font.lower() if font else None
+    chosen = [
+        r for r in records
+        if (letter is None or r.letter == letter)
+        and (flag is None or flag in r.flag_list())
+        and (needle is None or needle in r.key.lower() or needle in r.family.lower()
+             or needle in os.path.basename(r.font_path).lower())
+    ]
+    if not chosen:
+        raise DatasetError(f"{root}: no images match (letter={letter}, font={font}, flag={flag})")
+    shown = chosen[:limit]
+    images = [read_png(os.path.join(root, r.path)) for r in shown]
+    captions = [f"{r.letter} {r.family or r.key}" for r in shown]
+    parts = [p for p in (letter, font, flag) if p]
+    title = f"{len(chosen)} images" + (f" ({', '.join(parts)})" if parts else "") + (
+        f", first {limit} shown" if len(chosen) > limit else "")
+    return contact_sheet(images, captions, columns=columns, title=title), len(chosen)

@@ -135,6 +135,7 @@ def build_collection(path: str | Path, font_paths: list[Path]) -> Path:
     """Bundle fonts into one TTC (every face readable by face index)."""
     collection = TTCollection()
     collection.fonts = [TTFont(str(p)) for p in font_paths]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     collection.save(str(path))
     return Path(path)
 

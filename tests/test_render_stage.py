@@ -19,7 +19,7 @@ from PIL import Image
 
 from fontglyphs.cli import cli
 from fontglyphs.manifest import read_manifest, read_rejects
-from fontglyphs.render import RenderConfig, Shard, render_fonts
+from fontglyphs.render import RenderConfig, Shard, _part_path, render_fonts
 
 LETTERS = tuple("ABCDEFGHIJ")
 
@@ -78,7 +78,7 @@ def test_identical_files_render_once(rendered):
     records = read_manifest(out / "manifest.csv")
     assert not [r for r in records if r.font_path.endswith("PlainCopy.ttf")]
     rejects = read_rejects(out / "rejects.csv")
-    assert any(r.font_path.endswith("PlainCopy.ttf") and "same bytes as" in r.reason for r in rejects)
+    assert any(r.font_path.endswith("PlainCopy.ttf") and "duplicate file (same bytes as" in r.reason for r in rejects)
 
 
 def test_bad_fonts_and_missing_letters_are_rejected_with_reasons(rendered):
@@ -105,13 +105,13 @@ def test_rerun_resumes_and_repairs_an_interrupted_run(corpus, rendered, tmp_path
     shutil.copytree(out, copy)
     again = render_fonts([corpus], copy, RenderConfig(LETTERS), workers=2, progress=False)
     assert again.fonts_resumed == again.fonts_rendered + len(
-        {r.font_path for r in again.rejects if r.letter == "*" and "same bytes" not in r.reason})
-    # Simulate a crash mid-run: half the parts gone, a half-written PNG, a temporary left behind.
-    parts = sorted((copy / ".parts").glob("*.json"))
-    for part in parts[: len(parts) // 2]:
-        part.unlink()
-    victim = next(copy.glob("A/*.png"))
-    victim.write_bytes(victim.read_bytes()[:20])
+        {r.font_path for r in again.rejects if r.letter == "*" and "duplicate file" not in r.reason})
+    # Simulate a crash mid-run: the parts of half the fonts gone, one of their PNGs different (as if an
+    # earlier run with other fonts had left it), a temporary left behind, no manifest yet.
+    records = read_manifest(copy / "manifest.csv")
+    for record in records[::2]:
+        _part_path(copy / ".parts", record.font_path, record.font_sha256).unlink(missing_ok=True)
+    (copy / records[0].path).write_bytes(b"stale")
     (copy / "B" / ".x.png.123.tmp").write_bytes(b"partial")
     (copy / "manifest.csv").unlink()
     render_fonts([corpus], copy, RenderConfig(LETTERS), workers=2, progress=False)
@@ -151,7 +151,7 @@ def test_crashing_hanging_and_raising_fonts_cost_only_themselves(corpus, tmp_pat
     assert "SIGSEGV" in reasons["crash.ttf"]
     assert reasons["hang.ttf"] == "timed out after 3 s"
     assert "simulated rasterizer failure" in reasons["boom.ttf"]
-    assert {r.family for r in read_manifest(tmp_path / "glyphs" / "manifest.csv")} == {"Plain Sans"}
+    assert {r.family for r in read_manifest(tmp_path / "glyphs" / "manifest.csv")} == {"Plain Sans", "Slanted"}
 
 
 def test_shards_partition_the_corpus(corpus, rendered, tmp_path):
@@ -173,7 +173,7 @@ def test_changed_options_rerender_and_remove_stale_images(corpus, tmp_path):
     render_fonts([corpus / "sans"], out, RenderConfig(LETTERS), workers=1, progress=False)
     stretched = np.asarray(Image.open(next(out.glob("I/*.png"))))
     render_fonts([corpus / "sans"], out, RenderConfig(("I",), options=_contain()), workers=1, progress=False)
-    assert [p.parent.name for p in out.glob("*/*.png")] == ["I"]
+    assert {p.parent.name for p in out.glob("*/*.png")} == {"I"}
     contained = np.asarray(Image.open(next(out.glob("I/*.png"))))
     assert not np.array_equal(stretched, contained)
 
@@ -188,8 +188,8 @@ def test_cli_renders_and_summarises(corpus, tmp_path):
     result = CliRunner().invoke(cli, ["render", str(corpus / "sans"), "-o", str(tmp_path), "-j", "1"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "images: 10 from 1 faces" in result.output
-    assert len(list((tmp_path / "glyphs").glob("*/*.png"))) == 10
+    assert "images: 20 from 2 faces" in result.output
+    assert len(list((tmp_path / "glyphs").glob("*/*.png"))) == 20
     quiet = CliRunner().invoke(cli, ["render", str(corpus / "sans"), "-o", str(tmp_path), "-q"])
     assert quiet.exit_code == 0 and quiet.output == ""
 
@@ -216,3 +216,26 @@ def test_cli_bad_flags_are_one_line_errors_with_exit_code_2(corpus, tmp_path, ar
 def test_cli_needs_paths(tmp_path):
     result = CliRunner().invoke(cli, ["render", "-o", str(tmp_path)])
     assert result.exit_code == 2 and "give font files" in result.output
+
+
+def test_merge_of_three_shards_equals_the_single_run(corpus, rendered, tmp_path):
+    out, _ = rendered
+    for index in range(3):
+        result = CliRunner().invoke(cli, ["render", str(corpus), "--shard", f"{index}/3", "-o", str(tmp_path / f"s{index}"),
+                                          "-q", "-j", "1"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    shards = [str(tmp_path / f"s{index}" / "glyphs") for index in range(3)]
+    result = CliRunner().invoke(cli, ["merge", *shards, "-o", str(tmp_path / "merged"), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert tree_bytes(tmp_path / "merged" / "glyphs") == tree_bytes(out)
+
+
+def test_show_draws_a_contact_sheet_of_a_slice(rendered, tmp_path):
+    out, _ = rendered
+    sheet = tmp_path / "sheet.png"
+    result = CliRunner().invoke(cli, ["show", "--split", str(out), "--letter", "A", "--font", "plain", "--out", str(sheet)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 images") and Image.open(sheet).mode == "RGB"
+    missing = CliRunner().invoke(cli, ["show", "--split", str(out), "--letter", "Z"])
+    assert missing.exit_code == 2 and "no images match" in missing.output

@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import operator
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..errors import DatasetError
@@ -76,7 +77,8 @@ def read_decisions(path: str | os.PathLike) -> DecisionMap:
             raise DatasetError(f"{path}: not a fontglyphs review file (expected columns {','.join(COLUMNS)})")
         for line_number, row in enumerate(reader, start=2):
             if len(row) != len(COLUMNS):
-                raise DatasetError(f"{path}:{line_number}: malformed row ({len(row)} fields, not {len(COLUMNS)})")
+                problem = f"{len(row)} fields, not {len(COLUMNS)}"
+                raise DatasetError(f"{path}:{line_number}: malformed row ({problem})")
             decision = Decision(*row)
             problem = check_decision(decision)
             if problem:
@@ -90,7 +92,8 @@ def decisions_csv(decisions: Iterable[Decision]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(astuple(d) for d in sorted(decisions, key=lambda d: (d.key, d.letter)))
+    row = operator.attrgetter(*COLUMNS)  # dataclasses.astuple deep-copies: 30 times slower on 20k rows
+    writer.writerows(row(d) for d in sorted(decisions, key=operator.attrgetter("key", "letter")))
     return buffer.getvalue()
 
 
@@ -117,7 +120,9 @@ def wilson_interval(successes: int, trials: int, z: float = WILSON_Z95) -> tuple
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def reviewed_error_estimate(decisions: Mapping[tuple[str, str], Decision], small_records: Iterable[GlyphRecord]) -> dict:
+def reviewed_error_estimate(
+    decisions: Mapping[tuple[str, str], Decision], small_records: Iterable[GlyphRecord]
+) -> dict:
     """Label-error rate of the small set as seen by the reviewers, with a 95% Wilson interval.
 
     ``small_records`` are the images the automatic cleaner put in ``small`` (before review decisions are

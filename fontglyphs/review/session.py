@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import DatasetError, FontGlyphsError, UsageError
 from ..manifest import MANIFEST_NAME, GlyphRecord, read_manifest
-from .decisions import DECISIONS, REVIEW_NAME, Decision, DecisionMap, check_decision, read_decisions, save_decisions
+from .decisions import REVIEW_NAME, Decision, DecisionMap, check_decision, read_decisions, save_decisions
 
 PREDICTIONS_NAME = "predictions.csv"
 GROUPINGS = ("font", "letter")
@@ -86,10 +86,12 @@ def read_predictions(path: str | os.PathLike) -> dict[str, Prediction]:
         reader = csv.DictReader(handle)
         missing = set(PREDICTION_COLUMNS) - set(reader.fieldnames or ())
         if missing:
-            raise DatasetError(f"{path}: not a predictions file (missing columns: {', '.join(sorted(missing))})")
+            names = ", ".join(sorted(missing))
+            raise DatasetError(f"{path}: not a predictions file (missing columns: {names})")
         for line_number, row in enumerate(reader, start=2):
             try:
-                prediction = Prediction(int(row["predicted"]), float(row["confidence"]), float(row["suspect_score"]))
+                predicted, confidence = int(row["predicted"]), float(row["confidence"])
+                prediction = Prediction(predicted, confidence, float(row["suspect_score"]))
             except (TypeError, ValueError) as error:
                 raise DatasetError(f"{path}:{line_number}: malformed row ({error})") from None
             predictions[row["path"]] = prediction
@@ -129,7 +131,7 @@ def order_pages(
     if by not in GROUPINGS:
         raise UsageError(f"--by {by!r}: choose one of {', '.join(GROUPINGS)}")
     ranked = sorted(records, key=lambda r: suspicion_key(r, predictions.get(r.path)))
-    ranked.sort(key=lambda r: (r.key, r.letter) in decided)  # stable: keeps the suspicion order within each part
+    ranked.sort(key=lambda r: (r.key, r.letter) in decided)  # stable: keeps suspicion order within each part
     if by == "letter":
         return [_letter_groups(ranked[i : i + page_size]) for i in range(0, len(ranked), page_size)]
     fonts: dict[str, list[GlyphRecord]] = {}
@@ -198,7 +200,8 @@ class ReviewSession:
         self.predictions = predictions
         self.shown = {(r.key, r.letter): r for r in records if r.split == split and r.status == "ok"}
         if not self.shown:
-            raise DatasetError(f"{output_dir / 'clean' / MANIFEST_NAME}: no images in split {split!r} to review")
+            manifest = output_dir / "clean" / MANIFEST_NAME
+            raise DatasetError(f"{manifest}: no images in split {split!r} to review")
         self.image_paths = {r.path for r in self.shown.values()}
         self.decisions = dict(decisions)
         self.pages = order_pages(list(self.shown.values()), predictions, set(self.decisions), by, page_size)
@@ -211,7 +214,7 @@ class ReviewSession:
         clean = output_dir / "clean"
         manifest = clean / MANIFEST_NAME
         if not manifest.is_file():
-            raise DatasetError(f"{manifest}: no such file; run `fontglyphs clean --output {output_dir}` first")
+            raise DatasetError(f"{manifest}: no such file; run `fontglyphs clean -o {output_dir}` first")
         records = read_manifest(manifest)
         predictions = read_predictions(clean / PREDICTIONS_NAME)
         labels = {r.label for r in records}
@@ -256,7 +259,8 @@ class ReviewSession:
             "key": record.key,
             "letter": record.letter,
             "label": record.label,
-            "url": IMAGE_ROUTE + urllib.parse.quote(record.path),
+            # The pixel hash in the query busts the browser cache exactly when the image changes.
+            "url": f"{IMAGE_ROUTE}{urllib.parse.quote(record.path)}?v={record.pixel_sha256[:16]}",
             "family": record.family,
             "style": record.style,
             "flags": record.flag_list(),
@@ -268,7 +272,7 @@ class ReviewSession:
         }
 
     def image_file(self, relative: str) -> Path:
-        """The file of a shown image; anything else, or anything resolving outside the glyph folder, is 404."""
+        """The file of a shown image; anything else, or anything resolving outside the glyph folder: 404."""
         if relative not in self.image_paths:
             raise ReviewRequestError(f"no image {relative!r} in split {self.split!r}", 404)
         root = self.glyph_root.resolve()
@@ -281,7 +285,7 @@ class ReviewSession:
 
     def apply(self, body: object) -> dict:
         """Validate a ``{"decisions": [...]}`` request in full, then record all of it or nothing."""
-        if not isinstance(body, dict) or set(body) != {"decisions"} or not isinstance(body["decisions"], list):
+        if not isinstance(body, dict) or set(body) != {"decisions"} or type(body["decisions"]) is not list:
             raise ReviewRequestError('expected a JSON object {"decisions": [...]}')
         entries = body["decisions"]
         if not 1 <= len(entries) <= MAX_BATCH:
@@ -299,7 +303,9 @@ class ReviewSession:
     def _decision(self, entry: object, time: str) -> Decision:
         allowed = {"key", "letter", "decision", "new_letter"}
         if not isinstance(entry, dict) or not {"key", "letter", "decision"} <= set(entry) <= allowed:
-            raise ReviewRequestError(f"each decision needs key, letter, decision (and new_letter), got {entry!r:.200}")
+            raise ReviewRequestError(
+                f"a decision needs key, letter, decision (and new_letter), got {entry!r:.200}"
+            )
         if not all(isinstance(value, str) for value in entry.values()):
             raise ReviewRequestError(f"decision fields must be strings, got {entry!r:.200}")
         decision = Decision(
@@ -312,7 +318,8 @@ class ReviewSession:
             raise ReviewRequestError(problem)
         if decision.new_letter and decision.new_letter not in self.letters.values():
             raise ReviewRequestError(
-                f"new_letter {decision.new_letter!r} is not a letter of this dataset ({''.join(self.letters.values())})"
+                f"new_letter {decision.new_letter!r} is not one of the dataset's letters "
+                f"({''.join(self.letters.values())})"
             )
         return decision
 
@@ -325,6 +332,3 @@ def _letters_by_label(records: Sequence[GlyphRecord]) -> dict[int, str]:
                 f"manifest: label {record.label} is both {letters[record.label]!r} and {record.letter!r}"
             )
     return dict(sorted(letters.items()))
-
-
-__all__ = ["DECISIONS", "GROUPINGS", "Group", "Prediction", "ReviewRequestError", "ReviewSession", "order_pages"]

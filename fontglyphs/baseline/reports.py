@@ -1,0 +1,194 @@
+"""Reports of a baseline run: numbers (metrics.json), pictures (confusion, mistakes, curves), a summary.
+
+Pure functions build each report from arrays and dicts; ``write_*`` functions put them on disk atomically.
+Plots use matplotlib's Agg backend, imported only when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..manifest import atomic_write_bytes, atomic_write_text
+from ..report import contact_sheet, save_png
+
+MISTAKES_SHOWN = 200  # the most confident mistakes first: label noise and look-alike letters stand out
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:
+    """(true, predicted) counts, int64."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
+    return matrix
+
+
+def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """Recall of each class (NaN for a class with no test image)."""
+    totals = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)
+
+
+def top_confusions(matrix: np.ndarray, letters: Sequence[str], count: int = 5) -> list[tuple[str, str, int]]:
+    """The most frequent (true, predicted, count) errors, largest first, ties in label order."""
+    off_diagonal = matrix.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    order = np.argsort(-off_diagonal, axis=None, kind="stable")[:count]
+    pairs = [np.unravel_index(i, matrix.shape) for i in order]
+    return [(letters[t], letters[p], int(off_diagonal[t, p])) for t, p in pairs if off_diagonal[t, p] > 0]
+
+
+def mistakes_sheet(
+    images: np.ndarray,
+    labels: np.ndarray,
+    predictions: np.ndarray,
+    confidence: np.ndarray,
+    letters: Sequence[str],
+    limit: int = MISTAKES_SHOWN,
+):
+    """Contact sheet of misclassified images, most confident first, captioned "true→predicted  p%"."""
+    wrong = np.flatnonzero(np.asarray(labels) != np.asarray(predictions))
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:limit]
+    captions = [f"{letters[labels[i]]}→{letters[predictions[i]]} {confidence[i]:.0%}" for i in wrong]
+    shown = f"the {len(wrong)} most confident" if len(wrong) < int((labels != predictions).sum()) else "all"
+    title = (
+        f"{int((labels != predictions).sum())} test mistakes ({shown}), caption: true→predicted confidence"
+    )
+    return contact_sheet(images[wrong], captions, columns=20, scale=3, title=title)
+
+
+def _figure_png(figure) -> bytes:
+    # No "Software" metadata: the bytes then depend on the pixels only, like every other fontglyphs PNG.
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def confusion_png(matrix: np.ndarray, letters: Sequence[str], title: str) -> bytes:
+    """Counts in every non-empty cell; off-diagonal cells coloured by the share of their true class.
+
+    The diagonal (about 98%) would wash out a shared colour scale, so it is drawn pale green and the
+    colour scale spans the errors only: a 1% confusion is as visible as the worst one.
+    """
+    plt = _pyplot()
+    n = len(letters)
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    errors = rates.astype(float)
+    np.fill_diagonal(errors, np.nan)
+    top = max(float(np.nanmax(errors)) if n > 1 else 0.0, 0.01)
+    colours = plt.get_cmap("Reds").copy()
+    colours.set_bad("#d9f0d3")
+    size = max(5.0, 0.5 * n + 2)
+    figure, axes = plt.subplots(figsize=(size + 1.5, size))
+    image = axes.imshow(errors, cmap=colours, vmin=0, vmax=top)
+    for t in range(n):
+        for p in range(n):
+            if matrix[t, p]:
+                dark = t != p and errors[t, p] > 0.6 * top
+                axes.text(
+                    p,
+                    t,
+                    str(matrix[t, p]),
+                    ha="center",
+                    va="center",
+                    fontsize=8 if n <= 12 else 6,
+                    color="white" if dark else "black",
+                    fontweight="bold" if t == p else "normal",
+                )
+    axes.set_xticks(range(n), letters)
+    axes.set_yticks(range(n), letters)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title, fontsize=10)
+    colorbar = figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, format=lambda v, _: f"{v:.1%}")
+    colorbar.set_label("share of the true class predicted as this letter")
+    figure.tight_layout()
+    return _figure_png(figure)
+
+
+def curves_png(epochs: Sequence[dict], title: str) -> bytes:
+    """Loss and accuracy per epoch, training (augmented batches) against validation (held-out families)."""
+    plt = _pyplot()
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    x = [e["epoch"] for e in epochs]
+    loss_axes.plot(x, [e["train_loss"] for e in epochs], "o-", label="train (augmented, label-smoothed)")
+    loss_axes.plot(x, [e["val_loss"] for e in epochs], "s-", label="validation")
+    loss_axes.set_ylabel("cross-entropy")
+    accuracy_axes.plot(x, [100 * e["train_accuracy"] for e in epochs], "o-", label="train (augmented)")
+    accuracy_axes.plot(x, [100 * e["val_accuracy"] for e in epochs], "s-", label="validation")
+    accuracy_axes.set_ylabel("accuracy (%)")
+    for axes in (loss_axes, accuracy_axes):
+        axes.set_xlabel("epoch")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+        if len(x) < 20:
+            axes.set_xticks(x)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return _figure_png(figure)
+
+
+def write_reports(
+    run_dir: str | os.PathLike,
+    metrics: dict,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    predictions: np.ndarray,
+    confidence: np.ndarray,
+) -> None:
+    """metrics.json, confusion.png, mistakes.png and curves.png in ``run_dir`` (model.pt is the trainer's)."""
+    os.makedirs(run_dir, exist_ok=True)
+    letters = metrics["letters"]
+    matrix = np.asarray(metrics["test"]["confusion_matrix"])
+    test = metrics["test"]
+    title = f"{metrics['run']}: test accuracy {test['accuracy']:.2%} on {test['images']} images"
+    atomic_write_text(
+        os.path.join(run_dir, "metrics.json"), json.dumps(metrics, indent=2, allow_nan=True) + "\n"
+    )
+    atomic_write_bytes(os.path.join(run_dir, "confusion.png"), confusion_png(matrix, letters, title))
+    atomic_write_bytes(
+        os.path.join(run_dir, "curves.png"), curves_png(metrics["training"]["history"], metrics["run"])
+    )
+    sheet = mistakes_sheet(test_images, test_labels, predictions, confidence, letters)
+    save_png(sheet, os.path.join(run_dir, "mistakes.png"))
+
+
+def summary_text(metrics: dict, run_dir: str) -> str:
+    """The one-screen summary printed at the end of a run."""
+    train, val, test, training = metrics["train"], metrics["validation"], metrics["test"], metrics["training"]
+    per_class = "  ".join(f"{letter} {100 * acc:.1f}" for letter, acc in test["per_class_accuracy"].items())
+    confusions = ", ".join(f"{t}→{p} {n}" for t, p, n in test["top_confusions"]) or "none"
+    stop = " (stopped by --time-budget)" if training["stopped_by_budget"] else ""
+    lines = [
+        f"fontglyphs baseline {metrics['run']}: {metrics['model']} on {metrics['device']}"
+        f" ({metrics['world_size']} process(es), {training['threads']} threads each)",
+        f"  train       {train['source']}: {train['images']} images of {train['families']} families"
+        f" -> {train['images'] - val['images']} for training, {val['images']} of {val['families']} held-out"
+        f" families for validation  (sha256 {train['sha256'][:12]})",
+        f"  test        {test['source']}: {test['images']} images  (sha256 {test['sha256'][:12]})",
+        f"  training    {training['epochs_completed']:.2f} of {training['epochs_planned']} epochs{stop},"
+        f" {training['train_seconds']:.1f} s of training, {training['images_per_second']:.0f} images/s,"
+        f" {training['wall_seconds']:.1f} s wall",
+        f"  validation  accuracy {val['accuracy']:.2%}  loss {val['loss']:.4f}",
+        f"  test        accuracy {test['accuracy']:.2%}  loss {test['loss']:.4f}",
+        f"  per class   {per_class}",
+        f"  confusions  {confusions}",
+        f"  reports     {run_dir}/  metrics.json confusion.png mistakes.png curves.png model.pt",
+    ]
+    return "\n".join(lines)

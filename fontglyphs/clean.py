@@ -1,0 +1,1288 @@
+"""The clean stage: ``output/glyphs`` in; ``output/{small,large}`` and ``output/clean/`` out.
+
+Order of work, and why:
+
+1. load every image of the source (a render output with ``manifest.csv``, or any notMNIST-layout
+   folder such as the original notMNIST_small); unreadable and wrongly sized files are flagged
+   ``unreadable`` and listed, never fatal; review decisions that relabel an image apply here, so every
+   later stage sees the label a person gave;
+2. exact duplicates and label conflicts, by pixel bytes, so later stages see each picture once;
+3. degenerate glyphs and fonts: blank, solid and ``.notdef``-box glyphs, fonts whose letters look alike;
+4. label noise: out-of-fold probabilities (folds grouped by family) and confident learning
+   (:mod:`fontglyphs.noise`) over what is left; fonts the model cannot read at all are symbol fonts;
+5. split by family into ``small`` (``small_fraction`` of the images, counted among those it will keep)
+   and ``large``;
+6. near duplicates within each split and letter (one kept per group), then leakage: any large image
+   within the near-duplicate distance of an image small keeps is removed from large;
+7. write both splits (hard links into the source), their manifests, the full manifest, flags,
+   predictions, report and contact sheets.
+
+``small`` is cleaned strictly (any flag removes an image); ``large`` is left as notMNIST left it, except
+for exact duplicates and leaks (``clean_large=True`` cleans it strictly too). Nothing disappears
+without a row: ``clean/manifest.csv`` has every input image with its split, status and flags::
+
+    result = clean_dataset("output/glyphs", "output", CleanConfig(seed=0, noise=False))
+    print(result.text())
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DatasetError, UsageError
+from .letters import letter_dirname
+from .manifest import (
+    MANIFEST_NAME,
+    GlyphRecord,
+    atomic_open,
+    atomic_write_text,
+    manifest_csv,
+    read_manifest,
+    sort_records,
+)
+
+SMALL_FRACTION = 18_724 / 547_838  # notMNIST: small / (small + large), about 0.034
+DEFAULT_NEAR = 6  # phash bits; docs/cleaning.md shows the distances this is chosen from
+HASH_NAMES = ("phash", "dhash", "average_hash")
+SPLITS = ("small", "large")
+CLEAN_DIR = "clean"
+SHEET_LIMIT = 256  # images per contact sheet
+TOP_GROUPS = 20  # most suspicious families listed in the report
+
+# Flags, as they appear in the manifests and flags.csv.
+UNREADABLE = "unreadable"
+EXACT = "exact-duplicate"
+CONFLICT = "label-conflict"
+BLANK = "blank"
+SOLID = "solid"
+BOX = "notdef-box"
+FONT_ALIKE = "font-identical-letters"
+LETTERS_ALIKE = "letters-identical"
+SYMBOL = "symbol-font"
+NOISE = "label-noise-suspect"
+NEAR = "near-duplicate"
+LEAK = "leak"
+REVIEW = "review"
+RELABELLED = "relabelled"
+# Flags that say what happened to an image without making it unfit for small.
+INFORMATIVE = frozenset({RELABELLED})
+# What large loses even when it is not cleaned.
+LARGE_REMOVES = frozenset({UNREADABLE, EXACT, LEAK})
+# Images with these flags are not shown to the label-noise model: they are removed anyway, and copies
+# or shapeless pictures would only teach it noise.
+UNSCORED = frozenset({EXACT, CONFLICT, BLANK, SOLID, BOX, FONT_ALIKE})
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The knobs of the degenerate-glyph rules (docs/cleaning.md gives the evidence for each value)."""
+
+    ink_level: int = 128  # a pixel at or above this is ink
+    blank_ink: float = 0.01  # mean ink (0..1) below this: a blank glyph
+    solid_fill: float = 0.97  # share of ink pixels at or above this: a solid block
+    box_edge: float = 0.9  # every side of the ink box at least this inked ...
+    box_hollow: float = 0.05  # ... and its middle (central half each way) at most this: a .notdef box
+    usual_share: float = 0.05  # a solid or box shape this common in a letter is how that letter looks
+    alike_distance: int = 2  # two letters of one font within this many hash bits are one drawing
+    font_alike_share: float = 0.8  # this share of a font's letters alike: the font draws one shape
+    symbol_share: float = 0.6  # this share of a font's letters read as other letters: not a letter font
+    min_font_letters: int = 3  # the font-wide rules need at least this many letters
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    """Every option of the clean stage; the same config and input give byte-identical outputs."""
+
+    small_fraction: float = SMALL_FRACTION
+    near: int = DEFAULT_NEAR  # Hamming distance (bits of a 64-bit hash) of near duplicates
+    seed: int = 0
+    clean_large: bool = False
+    noise: bool = True  # run the label-noise model
+    noise_folds: int = 5
+    noise_epochs: float = 4.0  # passes over each training fold: the deterministic bound on noise time
+    noise_budget: float | None = None  # seconds; shortens training to fit, at the cost of determinism
+    device: str = "auto"
+    hash: str = "phash"
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def validate(self) -> None:
+        if not 0.0 <= self.small_fraction <= 1.0:
+            raise UsageError(f"--small-fraction {self.small_fraction}: must be between 0 and 1")
+        if not 0 <= self.near <= 64:
+            raise UsageError(f"--near {self.near}: must be a number of bits from 0 to 64")
+        if self.noise_folds < 2:
+            raise UsageError(f"--folds {self.noise_folds}: need 2 or more")
+        if self.noise_epochs <= 0:
+            raise UsageError(f"--noise-epochs {self.noise_epochs}: must be positive")
+        if self.noise_budget is not None and self.noise_budget <= 0:
+            raise UsageError(f"--noise-budget {self.noise_budget}: must be a positive number of seconds")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise UsageError(f"--device {self.device!r}: choose auto, cpu or cuda")
+        if self.hash not in HASH_NAMES:
+            raise UsageError(f"hash {self.hash!r}: choose one of {', '.join(HASH_NAMES)}")
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One flag on some images: why (one detail per image) and, for copies and look-alikes, of what."""
+
+    flag: str
+    index: np.ndarray  # (n,) int64 image indices
+    detail: list[str]
+    partner: np.ndarray | None = None  # (n,) the image each one copies or resembles
+
+
+def finding(flag: str, index, detail: str | Sequence[str] = "", partner=None) -> Finding:
+    index = np.asarray(index, dtype=np.int64).reshape(-1)
+    details = [detail] * len(index) if isinstance(detail, str) else list(detail)
+    if partner is not None:
+        partner = np.asarray(partner, dtype=np.int64).reshape(-1)
+    return Finding(flag, index, details, partner)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    """Every input image: its record, and the pixels of those that could be read."""
+
+    root: Path
+    records: list[GlyphRecord]  # sorted by (label, key): "first in key order" is "lowest index"
+    letters: tuple[str, ...]  # by label
+    images: np.ndarray  # (M, H, W) uint8, the readable images
+    index: np.ndarray  # (M,) record index of each readable image
+    native: np.ndarray  # (M,) bool: the file is an 8-bit grayscale PNG that can be linked as it is
+    problems: list[tuple[int, str]]  # (record index, reason) of the images that could not be used
+    has_manifest: bool
+
+
+def _is_gray_png(data: bytes) -> bool:
+    """8-bit grayscale, the dataset contract; a file in any other form is re-encoded, not linked."""
+    return (
+        data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR" and len(data) > 25 and data[24:26] == b"\x08\x00"
+    )
+
+
+def _source_records(root: Path) -> tuple[list[GlyphRecord], tuple[str, ...], bool]:
+    from .datasets import index_split
+
+    manifest = root / MANIFEST_NAME
+    if manifest.is_file():
+        records = [
+            dataclasses.replace(r, split="", status="ok", flags="")
+            for r in read_manifest(manifest)
+            if r.status == "ok"
+        ]
+        by_label = {r.label: r.letter for r in records}
+        letters = tuple(by_label.get(i, "") for i in range(max(by_label, default=-1) + 1))
+        return sort_records(records), letters, True
+    index = index_split(root)
+    records = [
+        GlyphRecord(
+            path=path,
+            letter=index.letters[label],
+            label=int(label),
+            key=key,
+            font_path="",
+            font_sha256="",
+            face_index=0,
+            instance="",
+            family=family,
+            style="",
+            license="",
+            pixel_sha256="",
+        )
+        for path, label, key, family in zip(
+            index.paths, index.labels, index.keys, index.families, strict=True
+        )
+    ]
+    return sort_records(records), index.letters, False
+
+
+def load_corpus(root: str | os.PathLike, progress: bool = False) -> Corpus:
+    """Read every image under ``root``; a file that cannot be used is a problem, not an error."""
+    from tqdm import tqdm
+
+    from .datasets import read_png
+
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(
+            f"{root}: no such folder; run `fontglyphs render` first, or give a notMNIST-layout folder"
+        )
+    records, letters, has_manifest = _source_records(root)
+    if not records:
+        raise DatasetError(f"{root}: no images found (expected {root}/<LETTER>/<key>.png)")
+    decoded: list[tuple[int, np.ndarray, bool]] = []
+    problems: list[tuple[int, str]] = []
+    for i, record in enumerate(tqdm(records, desc="reading", unit="img", disable=not progress, leave=False)):
+        path = root / record.path
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            problems.append((i, f"cannot read the file ({error.strerror or error})"))
+            continue
+        try:
+            image = read_png(io.BytesIO(data), str(path))
+        except DatasetError as error:
+            problems.append((i, str(error).split(": ", 1)[-1]))
+            continue
+        decoded.append((i, image, _is_gray_png(data)))
+    if not decoded:
+        first = records[problems[0][0]].path
+        raise DatasetError(
+            f"{root}: none of the {len(records)} images could be read (first: {first}: {problems[0][1]})"
+        )
+    # The size most images have is the dataset's size; the others are the odd ones out.
+    shape = Counter(image.shape for _, image, _ in decoded).most_common(1)[0][0]
+    kept = []
+    for i, image, native in decoded:
+        if image.shape == shape:
+            kept.append((i, image, native))
+        else:
+            problems.append((i, f"size {image.shape[1]}x{image.shape[0]}, expected {shape[1]}x{shape[0]}"))
+    images = np.stack([image for _, image, _ in kept])
+    index = np.array([i for i, _, _ in kept], dtype=np.int64)
+    for row, i in enumerate(index):
+        if not records[i].pixel_sha256:
+            records[i] = dataclasses.replace(
+                records[i], pixel_sha256=hashlib.sha256(images[row].tobytes()).hexdigest()
+            )
+    return Corpus(
+        root,
+        records,
+        letters,
+        images,
+        index,
+        np.array([n for _, _, n in kept], dtype=bool),
+        sorted(problems),
+        has_manifest,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Stages: pure functions over arrays of the readable images, returning findings
+# ---------------------------------------------------------------------------------------------------
+
+
+def pixel_content(images: np.ndarray) -> np.ndarray:
+    """An id per distinct picture (equal ids: equal pixel bytes), by sorting the raw rows, not hashing."""
+    flat = np.ascontiguousarray(images.reshape(len(images), -1))
+    rows = flat.view(np.dtype((np.void, flat.shape[1])))[:, 0]
+    return np.unique(rows, return_inverse=True)[1].reshape(-1)
+
+
+def exact_duplicates(content: np.ndarray, labels: np.ndarray, letters: Sequence[str]) -> list[Finding]:
+    """Same pixels within a letter: the first (in key order) stays, the others are duplicates.
+    Same pixels under different letters: every copy is a label conflict."""
+    n = len(labels)
+    pair = content.astype(np.int64) * (int(labels.max()) + 1) + labels
+    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    keeper = first[inverse.reshape(-1)]
+    duplicate = np.flatnonzero(keeper != np.arange(n))
+    findings = [finding(EXACT, duplicate, "same pixels", keeper[duplicate])]
+    labels_of_content = np.bincount(content[first], minlength=int(content.max()) + 1)
+    conflict = np.flatnonzero(labels_of_content[content] > 1)
+    if len(conflict):
+        unique_pairs = np.unique(np.stack([content[conflict], labels[conflict]], axis=1), axis=0)
+        names: dict[int, list[str]] = {}
+        for c, label in unique_pairs:
+            names.setdefault(int(c), []).append(letters[label])
+        detail = [f"same pixels under {','.join(names[int(content[i])])}" for i in conflict]
+        findings.append(finding(CONFLICT, conflict, detail))
+    return findings
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Per-image measurements the degenerate-glyph rules read."""
+
+    ink: np.ndarray  # (M,) mean ink, 0..1
+    fill: np.ndarray  # (M,) share of ink pixels
+    box: np.ndarray  # (M,) bool: a hollow rectangle
+
+
+def _hollow_boxes(on: np.ndarray, edge: float, hollow: float) -> np.ndarray:
+    """A rectangle outline: every side of the ink's bounding box inked, its middle empty."""
+    n, height, width = on.shape
+    rows, cols = on.any(axis=2), on.any(axis=1)
+    top, left = rows.argmax(axis=1), cols.argmax(axis=1)
+    bottom, right = height - 1 - rows[:, ::-1].argmax(axis=1), width - 1 - cols[:, ::-1].argmax(axis=1)
+    box_h, box_w = bottom - top + 1, right - left + 1
+    y, x, i = np.arange(height), np.arange(width), np.arange(n)
+    in_x = (x >= left[:, None]) & (x <= right[:, None])
+    in_y = (y >= top[:, None]) & (y <= bottom[:, None])
+    sides = np.minimum.reduce(
+        [
+            (on[i, top] & in_x).sum(axis=1) / box_w,
+            (on[i, bottom] & in_x).sum(axis=1) / box_w,
+            (on[i, :, left] & in_y).sum(axis=1) / box_h,
+            (on[i, :, right] & in_y).sum(axis=1) / box_h,
+        ]
+    )
+    mid_y = (y >= (top + box_h // 4)[:, None]) & (y <= (bottom - box_h // 4)[:, None])
+    mid_x = (x >= (left + box_w // 4)[:, None]) & (x <= (right - box_w // 4)[:, None])
+    middle = mid_y[:, :, None] & mid_x[:, None, :]
+    middle_ink = (on & middle).sum(axis=(1, 2)) / np.maximum(middle.sum(axis=(1, 2)), 1)
+    big = (box_h >= height // 2) & (box_w >= width // 4)
+    return rows.any(axis=1) & big & (sides >= edge) & (middle_ink <= hollow)
+
+
+def measure_shapes(images: np.ndarray, thresholds: Thresholds, chunk: int = 65536) -> Shapes:
+    parts = []
+    for start in range(0, len(images), chunk):
+        batch = images[start : start + chunk]
+        on = batch >= thresholds.ink_level
+        parts.append(
+            (
+                batch.mean(axis=(1, 2)) / 255.0,
+                on.mean(axis=(1, 2)),
+                _hollow_boxes(on, thresholds.box_edge, thresholds.box_hollow),
+            )
+        )
+    ink, fill, box = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return Shapes(ink, fill, box)
+
+
+def degenerate_glyphs(
+    shapes: Shapes, labels: np.ndarray, letters: Sequence[str], thresholds: Thresholds
+) -> tuple[list[Finding], dict[str, dict[str, float]], np.ndarray]:
+    """Blank, solid and box glyphs. A solid or box shape that a sizeable share of a letter's images have
+    is how fonts draw that letter (a sans-serif I stretched to the frame is a solid block), so it is kept.
+
+    Returns the findings, the share of each shape per letter where it counts as usual, and the mask of
+    images kept for that reason.
+    """
+    n_classes = len(letters)
+    blank = shapes.ink < thresholds.blank_ink
+    solid = (shapes.fill >= thresholds.solid_fill) & ~blank
+    box = shapes.box & ~blank & ~solid
+    per_letter = np.maximum(np.bincount(labels, minlength=n_classes), 1)
+    findings = [finding(BLANK, np.flatnonzero(blank), [f"ink {v:.4f}" for v in shapes.ink[blank]])]
+    usual_shapes: dict[str, dict[str, float]] = {}
+    kept_as_usual = np.zeros(len(labels), dtype=bool)
+    for flag, mask, measure in ((SOLID, solid, "fill"), (BOX, box, "box")):
+        share = np.bincount(labels, weights=mask, minlength=n_classes) / per_letter
+        usual = share >= thresholds.usual_share
+        usual_shapes[flag] = {letters[c]: round(float(share[c]), 6) for c in np.flatnonzero(usual)}
+        flagged = np.flatnonzero(mask & ~usual[labels])
+        kept_as_usual |= mask & usual[labels]
+        detail = [
+            f"{measure} {shapes.fill[i]:.3f}; {share[labels[i]]:.1%} of {letters[labels[i]]}" for i in flagged
+        ]
+        findings.append(finding(flag, flagged, detail))
+    return findings, usual_shapes, kept_as_usual
+
+
+def _within_font_pairs(font: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (a, b), a before b, of images of the same font; vectorised per font size."""
+    order = np.argsort(font, kind="stable")
+    sizes = np.bincount(font)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    a_parts, b_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for size in np.unique(sizes[sizes > 1]):
+        first = starts[sizes == size][:, None]
+        a_offset, b_offset = np.triu_indices(size, 1)
+        a_parts.append(order[(first + a_offset).ravel()])
+        b_parts.append(order[(first + b_offset).ravel()])
+    return np.concatenate(a_parts), np.concatenate(b_parts)
+
+
+def alike_letters(
+    hashes: np.ndarray,
+    content: np.ndarray,
+    font: np.ndarray,
+    labels: np.ndarray,
+    letters: Sequence[str],
+    thresholds: Thresholds,
+) -> list[Finding]:
+    """Letters of one font that are one drawing (same pixels, or hashes within ``alike_distance``).
+    A font most of whose letters are one drawing is flagged as a whole; otherwise each alike pair."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(labels)
+    a, b = _within_font_pairs(font)
+    distance = np.bitwise_count(hashes[a] ^ hashes[b]).astype(np.int64)
+    alike = (content[a] == content[b]) | (distance <= thresholds.alike_distance)
+    a, b, distance = a[alike], b[alike], distance[alike]
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    component = connected_components(graph, directed=False)[1]
+    component_size = np.bincount(component)[component]
+    sizes = np.bincount(font)
+    largest = np.zeros(len(sizes), dtype=np.int64)
+    np.maximum.at(largest, font, component_size)
+    whole = (sizes >= thresholds.min_font_letters) & (largest >= thresholds.font_alike_share * sizes)
+    everyone = np.flatnonzero(whole[font])
+    findings = [
+        finding(
+            FONT_ALIKE,
+            everyone,
+            [f"{largest[font[i]]} of {sizes[font[i]]} letters are one drawing" for i in everyone],
+        )
+    ]
+    single = ~whole[font[a]]
+    index = np.concatenate((a[single], b[single]))
+    partner = np.concatenate((b[single], a[single]))
+    distance = np.concatenate((distance[single], distance[single]))
+    order = np.lexsort((partner, index))
+    index, partner, distance = index[order], partner[order], distance[order]
+    first = np.unique(index, return_index=True)[1]
+    index, partner, distance = index[first], partner[first], distance[first]
+    findings.append(
+        finding(
+            LETTERS_ALIKE,
+            index,
+            [
+                f"same drawing as its {letters[labels[p]]} (distance {d})"
+                for p, d in zip(partner, distance, strict=True)
+            ],
+            partner,
+        )
+    )
+    return findings
+
+
+def symbol_fonts(
+    font: np.ndarray, scored: np.ndarray, misread: np.ndarray, thresholds: Thresholds
+) -> Finding:
+    """Fonts whose letters the model mostly reads as other letters: dingbats, symbols, ciphers.
+    ``scored`` marks the images the model saw, ``misread`` those it predicted as another letter."""
+    n_fonts = int(font.max()) + 1
+    seen = np.bincount(font[scored], minlength=n_fonts)
+    wrong = np.bincount(font[scored & misread], minlength=n_fonts)
+    share = wrong / np.maximum(seen, 1)
+    bad = (seen >= thresholds.min_font_letters) & (share >= thresholds.symbol_share)
+    flagged = np.flatnonzero(bad[font])
+    return finding(
+        SYMBOL,
+        flagged,
+        [f"{wrong[font[i]]} of {seen[font[i]]} letters read as other letters" for i in flagged],
+    )
+
+
+def split_families(
+    families: np.ndarray, weights: np.ndarray, total: float, fraction: float, seed: int
+) -> np.ndarray:
+    """True for images of families chosen for small, until small holds about ``fraction * total`` of the
+    ``weights`` (an image's weight is 1 if small would keep it). Families in a seeded random order; each
+    joins small if that brings small closer to the target, so small families fill the last gap."""
+    names, family = np.unique(families, return_inverse=True)
+    family = family.reshape(-1)
+    weight = np.bincount(family, weights=weights, minlength=len(names))
+    target = fraction * total
+    chosen = np.zeros(len(names), dtype=bool)
+    current = 0.0
+    for f in np.random.default_rng(seed).permutation(len(names)):
+        if weight[f] and abs(current + weight[f] - target) < abs(current - target):
+            chosen[f] = True
+            current += weight[f]
+    return chosen[family]
+
+
+def near_duplicates(
+    hashes: np.ndarray, labels: np.ndarray, members: np.ndarray, removed: np.ndarray, max_distance: int
+) -> Finding:
+    """Within the ``members`` (one split), per letter: groups of hashes linked by distance <= max_distance;
+    one image per group stays, preferably one no other flag removes, then the first in key order."""
+    from .hashing import near_duplicate_groups
+
+    flagged, partners = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for label in np.unique(labels[members]):
+        chosen = np.flatnonzero(members & (labels == label))
+        chosen = chosen[np.argsort(removed[chosen], kind="stable")]
+        group = near_duplicate_groups(hashes[chosen], max_distance)
+        keeper = chosen[np.unique(group, return_index=True)[1][group]]
+        copy = keeper != chosen
+        flagged.append(chosen[copy])
+        partners.append(keeper[copy])
+    index, partner = np.concatenate(flagged), np.concatenate(partners)
+    order = np.argsort(index, kind="stable")
+    index, partner = index[order], partner[order]
+    distance = np.bitwise_count(hashes[index] ^ hashes[partner])
+    return finding(NEAR, index, [f"distance {d} from a kept image" for d in distance], partner)
+
+
+def leaks(
+    hashes: np.ndarray, labels: np.ndarray, small: np.ndarray, large: np.ndarray, max_distance: int
+) -> Finding:
+    """Large images within ``max_distance`` of an image small keeps (same letter): they would let a model
+    trained on large see small's test images."""
+    from .hashing import cross_near_pairs
+
+    flagged, partners = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for label in np.unique(labels[small]):
+        left = np.flatnonzero(small & (labels == label))
+        right = np.flatnonzero(large & (labels == label))
+        if len(right):
+            pairs = cross_near_pairs(hashes[left], hashes[right], max_distance)
+            flagged.append(right[pairs.j])
+            partners.append(left[pairs.i])
+    index, partner = np.concatenate(flagged), np.concatenate(partners)
+    order = np.lexsort((partner, index))
+    index, partner = index[order], partner[order]
+    first = np.unique(index, return_index=True)[1]
+    index, partner = index[first], partner[first]
+    distance = np.bitwise_count(hashes[index] ^ hashes[partner])
+    return finding(LEAK, index, [f"distance {d} from an image in small" for d in distance], partner)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Flags bookkeeping
+# ---------------------------------------------------------------------------------------------------
+
+
+class FlagBook:
+    """Every finding, and per image the set of its flags as bits (fast to test for 500,000 images)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.findings: list[Finding] = []
+        self.bits = np.zeros(n, dtype=np.uint32)
+        self.bit_of: dict[str, int] = {}
+
+    def add(self, found: Finding) -> None:
+        if not len(found.index):
+            return
+        bit = self.bit_of.setdefault(found.flag, 1 << len(self.bit_of))
+        self.bits[found.index] |= bit
+        self.findings.append(found)
+
+    def has(self, *flags: str) -> np.ndarray:
+        mask = sum(self.bit_of.get(flag, 0) for flag in flags)
+        return (self.bits & mask) != 0
+
+    def any_but(self, flags: frozenset[str]) -> np.ndarray:
+        return self.has(*(flag for flag in self.bit_of if flag not in flags))
+
+    def names(self) -> list[str]:
+        """The ";"-joined sorted flags of each image (one string per distinct combination)."""
+        combos, inverse = np.unique(self.bits, return_inverse=True)
+        text = [";".join(sorted(f for f, bit in self.bit_of.items() if combo & bit)) for combo in combos]
+        return [text[k] for k in inverse.reshape(-1)]
+
+    def count(self, flag: str, where: np.ndarray | None = None) -> int:
+        mask = self.has(flag)
+        return int((mask & where).sum() if where is not None else mask.sum())
+
+
+# ---------------------------------------------------------------------------------------------------
+# The whole stage
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CleanResult:
+    """What a clean run produced, and the report it wrote."""
+
+    output_dir: Path
+    report: dict
+    timings: dict[str, float]
+
+    def text(self) -> str:
+        """A one-screen summary for the command line."""
+        report = self.report
+        lines = [
+            f"input: {report['input']['images']} images of {report['input']['fonts']} fonts, "
+            f"{report['input']['families']} families, {len(report['input']['problems'])} unreadable"
+        ]
+        for split in SPLITS:
+            info = report["splits"][split]
+            lines.append(
+                f"{split}: {info['images']} images, {info['fonts']} fonts, {info['families']} families, "
+                f"{info['removed']} removed -> {self.output_dir / split}"
+            )
+        removed = ", ".join(f"{flag} {n['flagged']}" for flag, n in report["flags"].items())
+        lines.append(f"flags: {removed or 'none'}")
+        noise = report.get("noise") or {}
+        for name, estimate in noise.get("splits", {}).items():
+            low, high = estimate["rate_interval"]
+            lines.append(
+                f"label noise {name}: {estimate['rate']:.2%} (95% {low:.2%}-{high:.2%}), "
+                f"{estimate['suspects']} suspects"
+            )
+        if not noise:
+            lines.append(f"label noise: not estimated ({report['noise_skipped']})")
+        review = report.get("review")
+        if review and review["reviewed"]:
+            lines.append(
+                f"review: {review['reviewed']} reviewed, {review['overruled']} overruled, "
+                f"small label error {review['error_rate']:.2%} (95% {review['interval'][0]:.2%}-"
+                f"{review['interval'][1]:.2%})"
+            )
+        seconds = sum(self.timings.values())
+        lines.append(f"report: {self.output_dir / CLEAN_DIR / 'report.md'} ({seconds:.1f} s)")
+        return "\n".join(lines)
+
+
+def _hashes(images: np.ndarray, name: str) -> np.ndarray:
+    from . import hashing
+
+    return hashing.as_uint64(getattr(hashing, name)(images))
+
+
+def _check_paths(source: Path, output_dir: Path) -> None:
+    """Clean never reads what it is about to overwrite."""
+    resolved = source.resolve()
+    for name in (*SPLITS, CLEAN_DIR):
+        target = (output_dir / name).resolve()
+        if resolved == target or resolved.is_relative_to(target):
+            raise UsageError(
+                f"{source}: is clean's own output folder {output_dir / name}; copy it elsewhere or "
+                "choose another --output"
+            )
+
+
+def _apply_review(corpus: Corpus, decisions: dict, labels: np.ndarray, book: FlagBook) -> dict:
+    """Review decisions on the readable images: rejections flag ``review``; a relabel changes the label
+    (unless the font already has an image of the new letter). Returns counts for the report."""
+    from .review.decisions import REJECTING
+
+    letter_index = {letter: i for i, letter in enumerate(corpus.letters) if letter}
+    where = {(corpus.records[i].key, corpus.records[i].letter): row for row, i in enumerate(corpus.index)}
+    rejected, rejected_detail, relabelled, relabel_detail = [], [], [], []
+    unmatched = 0
+    for (key, letter), decision in sorted(decisions.items()):
+        row = where.get((key, letter))
+        if row is None:
+            unmatched += 1
+            continue
+        by = f" by {decision.reviewer}" if decision.reviewer else ""
+        if decision.decision in REJECTING:
+            rejected.append(row)
+            rejected_detail.append(f"{decision.decision}{by}")
+        elif decision.decision == "relabel":
+            new = letter_index.get(decision.new_letter)
+            if new is None:
+                rejected.append(row)
+                rejected_detail.append(
+                    f"relabel to {decision.new_letter!r}{by}, not a letter of this dataset"
+                )
+            elif (key, decision.new_letter) in where:
+                rejected.append(row)
+                rejected_detail.append(
+                    f"relabel to {decision.new_letter}{by}, but the font has its own {decision.new_letter}"
+                )
+            else:
+                labels[row] = new
+                relabelled.append(row)
+                relabel_detail.append(f"{letter} -> {decision.new_letter}{by}")
+    book.add(finding(REVIEW, rejected, rejected_detail))
+    book.add(finding(RELABELLED, relabelled, relabel_detail))
+    return {"unmatched": unmatched, "rejected": len(rejected), "relabelled": len(relabelled)}
+
+
+def _run_noise(corpus, labels, families, scored, config: CleanConfig, progress: bool):
+    """Out-of-fold estimate over the scored images, or the reason it was skipped."""
+    if not config.noise:
+        return None, "--no-noise"
+    classes = np.unique(labels[scored])
+    if len(classes) < 2:
+        return None, "fewer than 2 letters among the images left after dedup"
+    if len(np.unique(families[scored])) < 2:
+        return None, "fewer than 2 font families among the images left after dedup"
+    from .noise import estimate_label_noise
+
+    estimate = estimate_label_noise(
+        corpus.images[scored],
+        labels[scored],
+        families[scored],
+        max(len(corpus.letters), 2),
+        folds=config.noise_folds,
+        seed=config.seed,
+        device=config.device,
+        time_budget=config.noise_budget,
+        progress=progress,
+        epochs=config.noise_epochs,
+    )
+    return estimate, ""
+
+
+def _noise_summary(estimate, letters: Sequence[str]) -> dict:
+    """The estimate as JSON, per-class values keyed by letter, the group list cut to the top ones."""
+    info = estimate.to_json()
+    info["class_rates"] = {letters[c]: v for c, v in enumerate(info["class_rates"]) if c < len(letters)}
+    info["class_intervals"] = {
+        letters[c]: v for c, v in enumerate(info["class_intervals"]) if c < len(letters)
+    }
+    info["thresholds"] = {letters[c]: v for c, v in enumerate(info["thresholds"]) if c < len(letters)}
+    info["group_scores"] = dict(list(info["group_scores"].items())[:TOP_GROUPS])
+    return info
+
+
+def clean_dataset(
+    source: str | os.PathLike = "output/glyphs",
+    output_dir: str | os.PathLike = "output",
+    config: CleanConfig | None = None,
+    *,
+    progress: bool = False,
+) -> CleanResult:
+    """Clean ``source``; write both splits and the report under ``output_dir`` (see the module docstring)."""
+    from .noise import confident_learning
+    from .review.decisions import REVIEW_NAME, read_decisions, reviewed_error_estimate
+
+    config = config or CleanConfig()
+    config.validate()
+    th = config.thresholds
+    source, output_dir = Path(source), Path(output_dir)
+    _check_paths(source, output_dir)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    corpus = load_corpus(source, progress)
+    decisions = read_decisions(output_dir / CLEAN_DIR / REVIEW_NAME)
+    records, rows, letters = corpus.records, corpus.index, corpus.letters
+    m = len(rows)
+    labels = np.array([records[i].label for i in rows], dtype=np.int64)
+    original_labels = labels.copy()
+    keys = np.array([records[i].key for i in rows])
+    families = np.array([records[i].family or records[i].key for i in rows])
+    font = np.unique(keys, return_inverse=True)[1].reshape(-1)
+    book = FlagBook(m)
+    review_counts = _apply_review(corpus, decisions, labels, book)
+    lap("load")
+
+    hashes = _hashes(corpus.images, config.hash)
+    content = pixel_content(corpus.images)
+    for found in exact_duplicates(content, labels, letters):
+        book.add(found)
+    lap("hash and exact duplicates")
+
+    shapes = measure_shapes(corpus.images, th)
+    found_shapes, usual_shapes, kept_as_usual = degenerate_glyphs(shapes, labels, letters, th)
+    for found in found_shapes + alike_letters(hashes, content, font, labels, letters, th):
+        book.add(found)
+    lap("degenerate glyphs and fonts")
+
+    scored = ~book.has(*UNSCORED)
+    estimate, noise_skipped = _run_noise(corpus, labels, families, scored, config, progress)
+    scored_rows = np.flatnonzero(scored) if estimate is not None else np.zeros(0, np.int64)
+    if estimate is not None:
+        suspects = scored_rows[estimate.suspects]
+        predicted = estimate.predicted[estimate.suspects]
+        probability = estimate.probabilities[estimate.suspects, predicted]
+        book.add(
+            finding(
+                NOISE,
+                suspects,
+                [
+                    f"given {letters[labels[i]]}, model reads {letters[p]} ({q:.2f})"
+                    for i, p, q in zip(suspects, predicted, probability, strict=True)
+                ],
+            )
+        )
+        misread = np.zeros(m, dtype=bool)
+        misread[scored_rows] = estimate.predicted != labels[scored_rows]
+        book.add(symbol_fonts(font, scored, misread, th))
+    lap("label noise")
+
+    strict = book.any_but(INFORMATIVE)
+    in_small = split_families(families, (~strict).astype(np.float64), m, config.small_fraction, config.seed)
+    for split, members in (("small", in_small), ("large", ~in_small)):
+        if split == "small" or config.clean_large:
+            removed = book.any_but(INFORMATIVE)
+        else:
+            removed = book.has(*LARGE_REMOVES)
+        book.add(near_duplicates(hashes, labels, members & ~book.has(EXACT), removed, config.near))
+    small_kept = in_small & ~book.any_but(INFORMATIVE)
+    book.add(leaks(hashes, labels, small_kept, ~in_small, config.near))
+    lap("split, near duplicates and leaks")
+
+    kept = np.where(
+        in_small,
+        ~book.any_but(INFORMATIVE),
+        ~(book.any_but(INFORMATIVE) if config.clean_large else book.has(*LARGE_REMOVES)),
+    )
+    assigned = np.where(in_small, "small", "large")
+    final, split_records = _final_records(corpus, book, labels, assigned, kept)
+
+    review_estimate = None
+    if decisions:
+        automatic = [
+            records[rows[r]] for r in np.flatnonzero(in_small & ~book.any_but(INFORMATIVE | {REVIEW}))
+        ]
+        review_estimate = {**reviewed_error_estimate(decisions, automatic), **review_counts}
+
+    noise_info = None
+    if estimate is not None:
+        noise_info = {"model": _noise_summary(estimate, letters), "splits": {}}
+        sets = {
+            "small before cleaning": in_small[scored_rows],
+            "small": (kept & in_small)[scored_rows],
+            "large": (kept & ~in_small)[scored_rows],
+        }
+        for name, mask in sets.items():
+            if mask.any():
+                subset = confident_learning(
+                    labels[scored_rows][mask],
+                    estimate.probabilities[mask],
+                    families[scored_rows][mask],
+                    seed=config.seed,
+                )
+                summary = _noise_summary(subset, letters)
+                summary.pop("model")
+                noise_info["splits"][name] = summary
+    lap("assemble")
+
+    report = _report(
+        corpus,
+        config,
+        book,
+        original_labels,
+        families,
+        in_small,
+        kept,
+        split_records,
+        usual_shapes,
+        noise_info,
+        noise_skipped,
+        review_estimate,
+        decisions,
+    )
+    _write_outputs(corpus, output_dir, final, split_records, book, report, progress)
+    sheets = _sheets(corpus, book, estimate, scored_rows, labels, kept_as_usual, kept, in_small, config.seed)
+    _write_sheets(output_dir / CLEAN_DIR / "sheets", sheets)
+    _write_flags(corpus, output_dir / CLEAN_DIR, book, assigned, estimate, scored_rows, labels)
+    lap("write")
+    atomic_write_text(output_dir / CLEAN_DIR / "timings.json", json.dumps(timings, indent=2) + "\n")
+    return CleanResult(output_dir, report, timings)
+
+
+def _final_records(
+    corpus: Corpus, book: FlagBook, labels: np.ndarray, assigned: np.ndarray, kept: np.ndarray
+):
+    """Every input record with its split, status and flags (the source's path and letter, so review
+    decisions keep matching), and per split the (row, record) of each kept image as the split holds it:
+    ``<LETTER-DIR>/<key>.png`` under its possibly relabelled letter."""
+    records, rows, letters = corpus.records, corpus.index, corpus.letters
+    flag_text = book.names()
+    final = list(records)
+    split_records: dict[str, list[tuple[int, GlyphRecord]]] = {split: [] for split in SPLITS}
+    for row, i in enumerate(rows):
+        split = str(assigned[row]) if kept[row] else ""
+        final[i] = dataclasses.replace(
+            records[i], split=split, status="ok" if kept[row] else "removed", flags=flag_text[row]
+        )
+        if kept[row]:
+            letter = letters[labels[row]]
+            split_records[split].append(
+                (
+                    row,
+                    dataclasses.replace(
+                        final[i],
+                        path=f"{letter_dirname(letter)}/{records[i].key}.png",
+                        letter=letter,
+                        label=int(labels[row]),
+                    ),
+                )
+            )
+    for i, _ in corpus.problems:
+        final[i] = dataclasses.replace(records[i], split="", status="removed", flags=UNREADABLE)
+    return final, split_records
+
+
+# ---------------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------------
+
+
+def _report(
+    corpus,
+    config,
+    book,
+    original_labels,
+    families,
+    in_small,
+    kept,
+    split_records,
+    usual_shapes,
+    noise_info,
+    noise_skipped,
+    review_estimate,
+    decisions,
+) -> dict:
+    records, rows, letters = corpus.records, corpus.index, corpus.letters
+    keys = [records[i].key for i in rows]
+    flags = {}
+    for flag in sorted(book.bit_of):
+        flags[flag] = {
+            "flagged": book.count(flag),
+            "removed_from_small": book.count(flag, in_small & ~kept),
+            "removed_from_large": book.count(flag, ~in_small & ~kept),
+        }
+    if corpus.problems:
+        flags[UNREADABLE] = {
+            "flagged": len(corpus.problems),
+            "removed_from_small": 0,
+            "removed_from_large": 0,
+        }
+    splits = {}
+    for split, members in (("small", in_small), ("large", ~in_small)):
+        chosen = split_records[split]
+        per_class = Counter(record.letter for _, record in chosen)
+        splits[split] = {
+            "images": len(chosen),
+            "assigned": int(members.sum()),
+            "removed": int((members & ~kept).sum()),
+            "fonts": len({record.key for _, record in chosen}),
+            "families": len(set(families[members].tolist())),
+            "per_class": {letter: per_class.get(letter, 0) for letter in letters if letter},
+        }
+    return {
+        "source": str(corpus.root),
+        "config": config.to_json(),
+        "thresholds": {
+            "near": config.near,
+            "hash": config.hash,
+            **dataclasses.asdict(config.thresholds),
+            "usual_shapes": usual_shapes,
+        },
+        "input": {
+            "images": len(records),
+            "readable": len(rows),
+            "fonts": len(set(keys)),
+            "families": len(set(families.tolist())),
+            "has_manifest": corpus.has_manifest,
+            "letters": list(letters),
+            "per_class": {
+                letters[c]: int(n)
+                for c, n in enumerate(np.bincount(original_labels, minlength=len(letters)))
+                if letters[c]
+            },
+            "problems": [{"path": records[i].path, "reason": reason} for i, reason in corpus.problems],
+        },
+        "flags": flags,
+        "splits": splits,
+        "noise": noise_info,
+        "noise_skipped": noise_skipped,
+        "review": review_estimate,
+        "review_file": bool(decisions),
+    }
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def report_markdown(report: dict) -> str:
+    """The report for people: what came in, what each rule removed, what the splits hold, label noise."""
+    lines = ["# Clean report", "", f"Source: `{report['source']}`", ""]
+    source = report["input"]
+    lines += [
+        f"{source['images']} images of {source['fonts']} fonts in {source['families']} families; "
+        f"{source['readable']} readable.",
+        "",
+    ]
+    if source["problems"]:
+        lines += ["## Unreadable files", "", "| file | reason |", "|---|---|"]
+        lines += [f"| `{p['path']}` | {p['reason']} |" for p in source["problems"]] + [""]
+    lines += [
+        "## Flags",
+        "",
+        "| flag | images | removed from small | removed from large |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {flag} | {n['flagged']} | {n['removed_from_small']} | {n['removed_from_large']} |"
+        for flag, n in report["flags"].items()
+    ] + [""]
+    letters = [letter for letter in source["letters"] if letter]
+    lines += [
+        "## Splits",
+        "",
+        "| split | images | fonts | families | removed | " + " | ".join(letters) + " |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(letters),
+    ]
+    for split, info in report["splits"].items():
+        counts = " | ".join(str(info["per_class"].get(letter, 0)) for letter in letters)
+        lines.append(
+            f"| {split} | {info['images']} | {info['fonts']} | {info['families']} | {info['removed']} "
+            f"| {counts} |"
+        )
+    lines.append("")
+    noise = report["noise"]
+    lines += ["## Label noise", ""]
+    if noise:
+        model = noise["model"]
+        lines += [
+            f"Confident learning on out-of-fold probabilities ({model['model'].get('folds')} folds grouped "
+            f"by family, {model['model'].get('steps_per_fold')} steps per fold); "
+            f"intervals: {model['interval']}.",
+            "",
+            "| set | images | suspects | rate | 95% interval | " + " | ".join(letters) + " |",
+            "|---|---:|---:|---:|---|" + "---:|" * len(letters),
+        ]
+        for name, estimate in {"all scored": model, **noise["splits"]}.items():
+            low, high = estimate["rate_interval"]
+            per_class = " | ".join(_percent(estimate["class_rates"].get(letter)) for letter in letters)
+            lines.append(
+                f"| {name} | {estimate['images']} | {estimate['suspects']} | {_percent(estimate['rate'])} "
+                f"| {_percent(low)}–{_percent(high)} | {per_class} |"
+            )
+        lines += [
+            "",
+            "The estimate for `small` after cleaning is optimistic: the suspects it would count were "
+            "removed. The reviewed sample below is the honest check.",
+            "",
+        ]
+    else:
+        lines += [f"Not estimated: {report['noise_skipped']}.", ""]
+    review = report["review"]
+    lines += ["## Review", ""]
+    if review:
+        interval = review["interval"]
+        lines += [
+            f"{review['reviewed']} of {review['small']} small images reviewed "
+            f"({review['coverage']:.1%}); {review['accepted']} accepted, {review['overruled']} overruled "
+            f"({review['rejected']} rejected, {review['relabelled']} relabelled); "
+            f"{review['unmatched']} decisions match no image.",
+            f"Label error of small in the reviewed sample: {_percent(review['error_rate'])}"
+            + (f" (95% {_percent(interval[0])}–{_percent(interval[1])})." if interval else "."),
+            "",
+        ]
+    else:
+        lines += ["No review decisions (output/clean/review.csv); `fontglyphs review` writes them.", ""]
+    th = report["thresholds"]
+    lines += ["## Thresholds", "", "| name | value |", "|---|---|"]
+    lines += [f"| {name} | {json.dumps(value, sort_keys=True)} |" for name, value in th.items()] + [""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------------
+
+
+def _place(source: Path, target: Path, link: bool) -> bool:
+    """Put ``source``'s bytes at ``target``: a hard link when the file system allows, else a copy.
+    Returns whether linking still works, so a failing file system is tried once, not 500,000 times."""
+    if target.exists() and link and os.path.samefile(source, target):
+        return link
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    if temporary.exists():
+        temporary.unlink()
+    if link:
+        try:
+            os.link(source, temporary)
+        except OSError:
+            link = False
+    if not link:
+        shutil.copyfile(source, temporary)
+    os.replace(temporary, target)
+    return link
+
+
+def _png_bytes(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image, "L").save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def _write_split(
+    corpus: Corpus, split_dir: Path, chosen: list[tuple[int, GlyphRecord]], progress: bool
+) -> None:
+    """The split folder holds exactly the manifest's images: new ones placed, stale ones removed."""
+    from tqdm import tqdm
+
+    link = True
+    expected = set()
+    for row, record in tqdm(
+        chosen, desc=f"writing {split_dir.name}", unit="img", disable=not progress, leave=False
+    ):
+        target = split_dir / record.path
+        expected.add(record.path)
+        if corpus.native[row]:
+            link = _place(corpus.root / corpus.records[corpus.index[row]].path, target, link)
+        else:
+            data = _png_bytes(corpus.images[row])
+            if not target.is_file() or target.read_bytes() != data:
+                with atomic_open(target, "wb") as handle:
+                    handle.write(data)
+    for path in sorted(split_dir.glob("*/*")):
+        if (
+            path.is_file()
+            and f"{path.parent.name}/{path.name}" not in expected
+            and (path.suffix.lower() == ".png" or path.name.endswith(".tmp"))
+        ):
+            path.unlink()
+    for folder in sorted(split_dir.iterdir()) if split_dir.is_dir() else ():
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    atomic_write_text(split_dir / MANIFEST_NAME, manifest_csv(record for _, record in chosen))
+
+
+def _csv_text(header: Sequence[str], rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _write_flags(
+    corpus: Corpus,
+    clean_dir: Path,
+    book: FlagBook,
+    assigned: np.ndarray,
+    estimate,
+    scored_rows: np.ndarray,
+    labels: np.ndarray,
+) -> None:
+    """flags.csv (one row per image and flag; ``split`` is the one the image's family was given, so a
+    removal says where it happened) and predictions.csv (what the review page shows as the model's guess)."""
+    records, rows = corpus.records, corpus.index
+    entries = [
+        (int(rows[row]), found.flag, found.detail[k], str(assigned[row]))
+        for found in book.findings
+        for k, row in enumerate(found.index)
+    ]
+    entries += [(i, UNREADABLE, reason, "") for i, reason in corpus.problems]
+    entries.sort()
+    atomic_write_text(
+        clean_dir / "flags.csv",
+        _csv_text(
+            ("path", "letter", "key", "split", "flag", "detail"),
+            (
+                (records[i].path, records[i].letter, records[i].key, split, flag, detail)
+                for i, flag, detail, split in entries
+            ),
+        ),
+    )
+    predictions = clean_dir / "predictions.csv"
+    if estimate is None:
+        if predictions.exists():
+            predictions.unlink()  # a stale file would show the review page guesses about other data
+        return
+    confidence = estimate.probabilities.max(axis=1)
+    atomic_write_text(
+        predictions,
+        _csv_text(
+            ("path", "label", "predicted", "confidence", "suspect_score"),
+            (
+                (records[rows[r]].path, int(labels[r]), int(p), f"{c:.6f}", f"{q:.6f}")
+                for r, p, c, q in zip(
+                    scored_rows, estimate.predicted, confidence, estimate.suspect_rank, strict=True
+                )
+            ),
+        ),
+    )
+
+
+def _sheets(corpus, book, estimate, scored_rows, labels, kept_as_usual, kept, in_small, seed) -> dict:
+    """Contact sheets by name: one per flag (copies beside what they copy), the top label-noise
+    suspects, the shapes kept as usual for their letter, and a random sample of each split."""
+    from .report import contact_sheet
+
+    records, rows, letters, images = corpus.records, corpus.index, corpus.letters, corpus.images
+
+    def caption(row: int) -> str:
+        return f"{letters[labels[row]]} {records[rows[row]].key}"
+
+    def spread(index: np.ndarray, limit: int) -> np.ndarray:
+        """An even spread over key order, so every letter shows, not only the first."""
+        if len(index) <= limit:
+            return index
+        return index[np.linspace(0, len(index) - 1, limit).round().astype(np.int64)]
+
+    sheets = {}
+    for found in book.findings:
+        if found.flag == NOISE:
+            continue
+        pick = spread(np.arange(len(found.index)), SHEET_LIMIT // (2 if found.partner is not None else 1))
+        tiles, captions = [], []
+        for k in pick:
+            tiles.append(images[found.index[k]])
+            captions.append(caption(found.index[k]))
+            if found.partner is not None:
+                tiles.append(images[found.partner[k]])
+                captions.append("= " + caption(found.partner[k]))
+        pairs = " (each beside the image it resembles)" if found.partner is not None else ""
+        title = f"{found.flag}: {len(found.index)} images, {len(pick)} shown{pairs}"
+        sheets[found.flag] = contact_sheet(tiles, captions, title=title)
+    if estimate is not None and estimate.suspects.any():
+        local = np.flatnonzero(estimate.suspects)
+        local = local[np.argsort(-estimate.suspect_rank[local], kind="stable")][:SHEET_LIMIT]
+        tiles = images[scored_rows[local]]
+        captions = [
+            f"{letters[labels[scored_rows[k]]]}→{letters[estimate.predicted[k]]} "
+            f"{records[rows[scored_rows[k]]].key}"
+            for k in local
+        ]
+        sheets["label-noise-top"] = contact_sheet(
+            tiles, captions, title=f"top {len(local)} label-noise suspects (given→predicted)"
+        )
+    usual = np.flatnonzero(kept_as_usual)
+    if len(usual):
+        pick = spread(usual, SHEET_LIMIT)
+        sheets["kept-as-usual"] = contact_sheet(
+            images[pick],
+            [caption(r) for r in pick],
+            title=f"solid or box shapes kept as usual for their letter: {len(usual)}",
+        )
+    rng = np.random.default_rng(seed)
+    for split, members in (("small", in_small), ("large", ~in_small)):
+        chosen = np.flatnonzero(kept & members)
+        if len(chosen):
+            pick = np.sort(rng.choice(chosen, min(SHEET_LIMIT, len(chosen)), replace=False))
+            sheets[f"{split}-sample"] = contact_sheet(
+                images[pick],
+                [caption(r) for r in pick],
+                title=f"{split}: {len(pick)} of {len(chosen)} kept images",
+            )
+    return sheets
+
+
+def _write_outputs(
+    corpus: Corpus,
+    output_dir: Path,
+    final: list[GlyphRecord],
+    split_records: dict,
+    book: FlagBook,
+    report: dict,
+    progress: bool,
+) -> None:
+    for split in SPLITS:
+        _write_split(corpus, output_dir / split, split_records[split], progress)
+    clean_dir = output_dir / CLEAN_DIR
+    atomic_write_text(clean_dir / MANIFEST_NAME, manifest_csv(final))
+    atomic_write_text(clean_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    atomic_write_text(clean_dir / "report.md", report_markdown(report))
+
+
+def _write_sheets(sheet_dir: Path, sheets: dict) -> None:
+    from .report import save_png
+
+    for name, sheet in sheets.items():
+        save_png(sheet, sheet_dir / f"{name}.png")
+    for stale in sheet_dir.glob("*.png") if sheet_dir.is_dir() else ():
+        if stale.stem not in sheets:
+            stale.unlink()

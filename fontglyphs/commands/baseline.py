@@ -1,0 +1,108 @@
+"""``fontglyphs baseline``: train and evaluate the bundled PyTorch model."""
+
+from __future__ import annotations
+
+import click
+
+from .common import echo_summary, library_errors, output_option, quiet_option, seed_option
+
+
+@click.command()
+@click.option(
+    "--train",
+    "train_source",
+    default="large",
+    show_default=True,
+    help="Training data: a split name under --output, a notMNIST-layout folder or an export file.",
+)
+@click.option(
+    "--test",
+    "test_source",
+    default="small",
+    show_default=True,
+    help="Test data, evaluated once at the end (same forms as --train).",
+)
+@click.option(
+    "--model",
+    type=click.Choice(["cnn", "mlp"]),
+    default="cnn",
+    show_default=True,
+    help="A small ResNet with batch norm, or the MLP reference.",
+)
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    metavar="auto|cuda|cpu",
+    help="Where to train; auto picks CUDA when present (cuda:N picks a GPU).",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Passes over the training set [default: 10 on CPU, 16 on CUDA].",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Stop training after this many seconds (the schedule anneals to fit), then evaluate and report.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Images per step over all processes [default: 256 on CPU, 1024 on CUDA].",
+)
+@seed_option
+@output_option
+@click.option(
+    "--run",
+    "run_name",
+    default=None,
+    help="Report folder name under OUTPUT/baseline [default: MODEL-TRAIN-TEST-seedSEED].",
+)
+@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model (pays off on GPU).")
+@quiet_option
+@library_errors
+def baseline(
+    train_source,
+    test_source,
+    model,
+    device,
+    epochs,
+    time_budget,
+    batch_size,
+    seed,
+    output_dir,
+    run_name,
+    compile_model,
+    quiet,
+):
+    """Train the baseline on TRAIN, hold out whole font families for validation, test once on TEST.
+
+    Writes metrics.json, confusion.png, mistakes.png, curves.png and model.pt to OUTPUT/baseline/RUN/.
+    Under torchrun it trains with DistributedDataParallel, one process per GPU (or CPU process with gloo).
+
+    \b
+    Example:
+        fontglyphs baseline --train large --test small
+        fontglyphs baseline --device cpu --time-budget 300
+        torchrun --nproc_per_node 4 -m fontglyphs baseline --train large --test small
+    """
+    from ..baseline import TrainConfig, run_baseline
+
+    config = TrainConfig(
+        model=model,
+        device=device,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        time_budget=time_budget,
+        compile=compile_model,
+        quiet=quiet,
+    )
+    result = run_baseline(train_source, test_source, config, output_dir=output_dir, run_name=run_name)
+    if result.is_main:
+        echo_summary(result.summary, quiet)

@@ -1,0 +1,507 @@
+"""Font files: discovery, formats, faces of collections, variable-font instances, names and licences.
+
+A font file becomes one or more *faces*, each rendered as its own "font" of the dataset::
+
+    font = read_font("fonts/Inter.ttf")            # bytes FreeType can read, sha256, container format
+    for face in iter_faces(font):                  # TTC/OTC faces x variable named instances
+        print(face.info.key, face.info.family, face.info.style, letters_covered(face.ft, "ABC"))
+
+FreeType (through freetype-py) reads every format except WOFF/WOFF2, which fontTools decompresses to
+plain sfnt bytes in memory first. Names come from FreeType too: parsing a font with fontTools costs
+milliseconds, and the render stage's budget per font is a fraction of one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import io
+import os
+import re
+import struct
+import sys
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import freetype
+import freetype.raw as ft
+
+from .errors import FontLoadError, UsageError
+
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2", ".pfb", ".pfa")
+
+_SFNT_VERSIONS = (b"\x00\x01\x00\x00", b"true", b"OTTO")
+_BITMAP_TABLES = (b"EBDT", b"CBDT", b"sbix", b"bdat")
+_UNICODE = freetype.FT_ENCODINGS["FT_ENCODING_UNICODE"]
+_NAME_FAMILY, _NAME_SUBFAMILY, _NAME_LICENSE, _NAME_LICENSE_URL = 1, 2, 13, 14
+_NAME_TYPO_FAMILY, _NAME_TYPO_SUBFAMILY = 16, 17
+_WANTED_NAMES = frozenset((1, 2, 13, 14, 16, 17))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Discovery
+# ---------------------------------------------------------------------------------------------------
+
+
+def system_font_dirs() -> list[Path]:
+    """The operating system's font folders that exist on this machine."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        candidates = [Path("/Library/Fonts"), Path("/System/Library/Fonts"), home / "Library" / "Fonts"]
+    elif sys.platform == "win32":
+        windir = os.environ.get("WINDIR", r"C:\Windows")
+        local = os.environ.get("LOCALAPPDATA")
+        candidates = [Path(windir) / "Fonts"]
+        if local:
+            candidates.append(Path(local) / "Microsoft" / "Windows" / "Fonts")
+    else:
+        candidates = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
+                      home / ".local" / "share" / "fonts", home / ".fonts"]
+    return [path for path in candidates if path.is_dir()]
+
+
+def _walk_fonts(directory: Path) -> Iterator[Path]:
+    # os.walk with followlinks, guarded against symlink loops by the real paths already seen.
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(directory, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        for name in files:
+            if name.lower().endswith(FONT_SUFFIXES):
+                yield Path(root) / name
+
+
+def discover_font_files(paths: Sequence[str | os.PathLike], system: bool = False) -> list[Path]:
+    """Font files under ``paths`` (files and folders, recursively), sorted, each real file once.
+
+    Folders contribute files with a font suffix (any case); a file named explicitly is taken whatever
+    its suffix, so that the render stage can reject it with a reason rather than ignore it silently.
+    """
+    roots = [Path(p) for p in paths] + (system_font_dirs() if system else [])
+    found: list[Path] = []
+    for root in roots:
+        if root.is_dir():
+            found.extend(_walk_fonts(root))
+        elif root.is_file():
+            found.append(root)
+        else:
+            raise UsageError(f"{root}: no such file or folder")
+    unique: dict[str, Path] = {}
+    for path in sorted(found, key=lambda p: p.as_posix()):
+        unique.setdefault(os.path.realpath(path), path)
+    return sorted(unique.values(), key=lambda p: p.as_posix())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Identity: hashes and keys
+# ---------------------------------------------------------------------------------------------------
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _safe_name(text: str, limit: int = 48) -> str:
+    """ASCII letters, digits, '.', '_' and '-' only: safe as a file name on every OS and in a URL."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_text).strip("._-")[:limit].rstrip("._-")
+
+
+def face_key(path: str | os.PathLike, font_sha256: str, face_index: int, instance: str) -> str:
+    """``<file stem>[-<instance>]-<8 hex>``: readable, and unique per face because the hex digest
+    covers the font's bytes, the face index and the instance (renaming a file changes only the stem)."""
+    digest = hashlib.sha256(f"{font_sha256}\0{face_index}\0{instance}".encode()).hexdigest()[:8]
+    parts = [_safe_name(Path(path).stem) or "font"]
+    if instance:
+        parts.append(_safe_name(instance) or "instance")
+    return "-".join([*parts, digest])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading a font file: sniff the container, decompress WOFF, reject what has no outlines
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FontData:
+    """A font file in memory, in the form FreeType reads (WOFF/WOFF2 already decompressed)."""
+
+    path: str
+    sha256: str
+    format: str  # container and outline format, e.g. "TrueType", "OpenType/CFF", "WOFF2", "TTC", "Type 1"
+    data: bytes
+    faces: int  # number of faces in the file (> 1 for collections)
+
+
+def _table_directory(data: bytes, offset: int) -> dict[bytes, tuple[int, int]]:
+    """Table tag -> (offset, stored length) of the sfnt (or WOFF) whose header starts at ``offset``."""
+    woff = data[offset:offset + 4] == b"wOFF"
+    count_at, first, entry = (12, 44, 20) if woff else (offset + 4, offset + 12, 16)
+    if len(data) < first:
+        raise ValueError("truncated (the table directory is cut off)")
+    (count,) = struct.unpack_from(">H", data, count_at)
+    if len(data) < first + entry * count:
+        raise ValueError("truncated (the table directory is cut off)")
+    tables = {}
+    for index in range(count):
+        if woff:
+            tag, start, length = struct.unpack_from(">4sII", data, first + entry * index)
+        else:
+            tag, _checksum, start, length = struct.unpack_from(">4sIII", data, first + entry * index)
+        if start + length > len(data):
+            name = tag.decode("latin-1").strip()
+            raise ValueError(f"truncated (table '{name}' ends at byte {start + length} of {len(data)})")
+        tables[tag] = (start, length)
+    return tables
+
+
+def _outline_format(data: bytes, offset: int) -> str:
+    tables = _table_directory(data, offset)
+    if b"CFF2" in tables:
+        return "OpenType/CFF2"
+    if b"CFF " in tables:
+        return "OpenType/CFF"
+    if b"glyf" in tables and b"loca" in tables:
+        return "TrueType"
+    bitmaps = sorted(tag.decode("latin-1").strip() for tag in tables if tag in _BITMAP_TABLES)
+    kind = f"bitmap-only font ({', '.join(bitmaps)})" if bitmaps else "no glyph outlines"
+    raise ValueError(f"{kind}: no glyf, CFF or CFF2 table, nothing to rasterize")
+
+
+def _collection_offsets(data: bytes) -> list[int]:
+    if len(data) < 12:
+        raise ValueError("truncated (the collection header is cut off)")
+    (count,) = struct.unpack_from(">I", data, 8)
+    if count == 0 or len(data) < 12 + 4 * count:
+        raise ValueError(f"broken collection header ({count} faces)")
+    return list(struct.unpack_from(f">{count}I", data, 12))
+
+
+def _decompress_woff2(data: bytes) -> bytes:
+    """Plain sfnt bytes of a WOFF2 file: freetype-py's bundled FreeType is built without brotli."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+    font.flavor = None
+    out = io.BytesIO()
+    font.save(out, reorderTables=False)
+    return out.getvalue()
+
+
+def _sniff(data: bytes) -> tuple[str, bytes, int]:
+    """(format, bytes for FreeType, face count); raises ValueError with the reason a file is unusable."""
+    if not data:
+        raise ValueError("empty file")
+    head = data[:4]
+    if head == b"wOFF":  # FreeType reads WOFF itself (its zlib is built in)
+        _outline_format(data, 0)
+        return "WOFF", data, 1
+    if head == b"wOF2":
+        try:
+            sfnt = _decompress_woff2(data)
+        except Exception as error:  # fontTools raises many types on corrupt input
+            raise ValueError(f"corrupt WOFF2 ({type(error).__name__}: {error})") from None
+        _outline_format(sfnt, 0)
+        return "WOFF2", sfnt, 1
+    if head in _SFNT_VERSIONS:
+        return _outline_format(data, 0), data, 1
+    if head == b"ttcf":
+        offsets = _collection_offsets(data)
+        # A collection's faces are checked one by one when opened; its name says what the first holds.
+        try:
+            first = _outline_format(data, offsets[0])
+        except ValueError:
+            first = ""
+        return ("OTC" if "CFF" in first else "TTC"), data, len(offsets)
+    if data[:2] == b"\x80\x01" or data.startswith((b"%!PS-AdobeFont", b"%!FontType1")):
+        return "Type 1", data, 1
+    raise ValueError(f"not a font file (unrecognised header {data[:4]!r})")
+
+
+def read_font(path: str | os.PathLike, data: bytes | None = None, font_sha256: str | None = None) -> FontData:
+    """Read (or take) a font file's bytes and check it can be rasterized; FontLoadError says why not.
+
+    A caller that already hashed the bytes (to skip identical files) passes ``font_sha256`` to save
+    hashing them twice."""
+    path = str(path)
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            raise FontLoadError(f"{path}: cannot read ({error.strerror or error})") from None
+    try:
+        fmt, sfnt, faces = _sniff(data)
+    except ValueError as error:
+        raise FontLoadError(f"{path}: {error}") from None
+    return FontData(path, font_sha256 or hashlib.sha256(data).hexdigest(), fmt, sfnt, faces)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Faces: collections and variable-font named instances
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    """What the manifest records about the face an image came from."""
+
+    font_path: str
+    font_sha256: str
+    format: str
+    face_index: int  # index in a collection (0 for single fonts), never combined with the instance
+    instance: str  # named instance of a variable font, "" otherwise
+    family: str
+    style: str
+    license: str
+    key: str
+
+
+@dataclass
+class LoadedFace:
+    """A face ready to render (``ft``), or the reason it could not be opened (``error``)."""
+
+    info: FaceInfo
+    ft: freetype.Face | None
+    error: str = ""
+
+
+def _ft_error(code: int) -> str:
+    return freetype.FT_Exception._errors.get(code, f"error 0x{code:02X}")
+
+
+def _open_ft_face(data: bytes, index: int) -> freetype.Face:
+    """A FreeType face over ``data`` in memory; ``index`` = (named instance << 16) | face index."""
+    try:
+        return freetype.Face(io.BytesIO(data), index)
+    except freetype.FT_Exception as error:
+        raise ValueError(f"FreeType cannot open it ({_ft_error(error.errcode)})") from None
+
+
+def _decode_name(platform: int, encoding: int, raw: bytes) -> str:
+    if platform == 0 or (platform == 3 and encoding in (0, 1, 10)):
+        return raw.decode("utf-16-be", "replace")
+    if platform == 1 and encoding == 0:
+        return raw.decode("mac_roman", "replace")
+    return raw.decode("latin-1")
+
+
+def _name_rank(platform: int, encoding: int, language: int) -> int | None:
+    """Lower is better: Windows English, any Windows Unicode, Unicode, Mac English, other Mac Roman."""
+    if platform == 3 and encoding in (1, 10):
+        return 0 if language == 0x409 else 1
+    if platform == 0:
+        return 2
+    if platform == 1 and encoding == 0:
+        return 3 if language == 0 else 4
+    return None
+
+
+def sfnt_names(face: freetype.Face) -> dict[int, str]:
+    """The name-table strings fontglyphs uses (family, subfamily, licence), best language first."""
+    best: dict[int, tuple[int, str]] = {}
+    record = freetype.FT_SfntName()
+    record_ref = ctypes.byref(record)
+    handle = face._FT_Face
+    for index in range(ft.FT_Get_Sfnt_Name_Count(handle)):
+        if ft.FT_Get_Sfnt_Name(handle, index, record_ref) or record.name_id not in _WANTED_NAMES:
+            continue
+        rank = _name_rank(record.platform_id, record.encoding_id, record.language_id)
+        if rank is None or best.get(record.name_id, (99, ""))[0] <= rank:
+            continue
+        raw = ctypes.string_at(record.string, record.string_len)
+        text = " ".join(_decode_name(record.platform_id, record.encoding_id, raw).replace("\0", "").split())
+        if text:
+            best[record.name_id] = (rank, text)
+    return {name_id: text for name_id, (_rank, text) in best.items()}
+
+
+_LICENSES = (  # (licence id, phrases any of which identifies it), first match wins; text lower-cased
+    ("OFL-1.0", ("open font license, version 1.0", "open font license version 1.0", "ofl-1.0")),
+    ("OFL-1.1", ("open font licen", "scripts.sil.org/ofl", "openfontlicense.org", "ofl-1.1", "ofl 1.1")),
+    ("Apache-2.0", ("apache licen", "apache.org/licenses")),
+    ("UFL-1.0", ("ubuntu font licen",)),
+    ("GPL-with-font-exception", ("font exception", "font embedding exception")),
+    ("GPL", ("gnu general public licen", "gnu.org/licenses/gpl")),
+    ("LPPL-1.3c", ("latex project public licen",)),
+    ("GUST-Font-License", ("gust font licen",)),
+    ("IPA", ("ipa font licen",)),
+    ("Arphic-1999", ("arphic public licen",)),
+    ("Bitstream-Vera", ("bitstream vera", "fonts are (c) bitstream")),
+    ("STIX", ("stixfonts.org",)),
+    ("CC0-1.0", ("creative commons zero", "cc0", "publicdomain/zero")),
+    ("CC-BY-4.0", ("creative commons attribution 4.0", "licenses/by/4.0")),
+    ("MIT", ("mit license", "permission is hereby granted, free of charge")),
+    ("Public-Domain", ("public domain",)),
+)
+
+
+@functools.lru_cache(maxsize=256)
+def license_id(description: str, url: str = "") -> str:
+    """A short licence id from name IDs 13 and 14; else the start of the description; else "unknown".
+
+    Cached: the faces of a family repeat one licence text, often several kilobytes long."""
+    text = " ".join(f"{description} {url}".lower().split())
+    for name, phrases in _LICENSES:
+        if any(phrase in text for phrase in phrases):
+            return name
+    description = " ".join(description.split())
+    if description:
+        return description if len(description) <= 60 else description[:59].rstrip() + "…"
+    return "unknown"
+
+
+def _ps_notice(face: freetype.Face) -> str:
+    """The copyright notice of a Type 1 font's FontInfo dictionary (it has no name table)."""
+
+    class PSFontInfo(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_char_p), ("notice", ctypes.c_char_p), ("full_name", ctypes.c_char_p),
+                    ("family_name", ctypes.c_char_p), ("weight", ctypes.c_char_p),
+                    ("italic_angle", ctypes.c_long), ("is_fixed_pitch", ctypes.c_ubyte),
+                    ("underline_position", ctypes.c_short), ("underline_thickness", ctypes.c_ushort)]
+
+    info = PSFontInfo()
+    if ft.FT_Get_PS_Font_Info(face._FT_Face, ctypes.byref(info)) or not info.notice:
+        return ""
+    return info.notice.decode("latin-1")
+
+
+def _face_info(font: FontData, face: freetype.Face, face_index: int, instance: str) -> FaceInfo:
+    stem = Path(font.path).stem
+    if face.is_sfnt:
+        names = sfnt_names(face)
+        family = names.get(_NAME_TYPO_FAMILY) or names.get(_NAME_FAMILY)
+        subfamily = names.get(_NAME_TYPO_SUBFAMILY) or names.get(_NAME_SUBFAMILY)
+        licence = license_id(names.get(_NAME_LICENSE, ""), names.get(_NAME_LICENSE_URL, ""))
+    else:
+        family = subfamily = None
+        licence = license_id(_ps_notice(face))
+    family = family or (face.family_name or b"").decode("utf-8", "replace") or stem
+    style = instance or subfamily or (face.style_name or b"").decode("utf-8", "replace")
+    key = face_key(font.path, font.sha256, face_index, instance)
+    return FaceInfo(font.path, font.sha256, font.format, face_index, instance, family, style, licence, key)
+
+
+def _broken_face(font: FontData, face_index: int, reason: str) -> LoadedFace:
+    stem = Path(font.path).stem
+    key = face_key(font.path, font.sha256, face_index, "")
+    info = FaceInfo(font.path, font.sha256, font.format, face_index, "", stem, "", "unknown", key)
+    return LoadedFace(info, None, reason)
+
+
+def _check_collection_face(font: FontData, face_index: int) -> None:
+    # Before FreeType opens it: our reason ("bitmap-only font (EBDT)") says more than FreeType's.
+    if font.format in ("TTC", "OTC"):
+        _outline_format(font.data, _collection_offsets(font.data)[face_index])
+
+
+def _instances(font: FontData, face: freetype.Face, face_index: int) -> Iterator[tuple[str, freetype.Face]]:
+    """(name, face) of each named instance, a FreeType face of its own (opened with the instance number in
+    bits 16-30 of the index) so that faces never share state; names made unique for unique keys."""
+    seen: set[str] = set()
+    for number in range(1, (face.style_flags >> 16) + 1):
+        instance = _open_ft_face(font.data, (number << 16) | face_index)
+        name = (instance.style_name or b"").decode("utf-8", "replace") or f"instance {number}"
+        name = name if name not in seen else f"{name} {number}"
+        seen.add(name)
+        yield name, instance
+
+
+def _faces_of(font: FontData, face_index: int, instances: bool) -> list[LoadedFace]:
+    try:
+        _check_collection_face(font, face_index)
+        face = _open_ft_face(font.data, face_index)
+        if not face.is_scalable:
+            raise ValueError("bitmap-only face (no outlines to rasterize)")
+        named = list(_instances(font, face, face_index)) if instances and face.has_multiple_masters else []
+    except ValueError as error:
+        return [_broken_face(font, face_index, str(error))]
+    if not named:
+        return [LoadedFace(_face_info(font, face, face_index, ""), face)]
+    return [LoadedFace(_face_info(font, instance, face_index, name), instance) for name, instance in named]
+
+
+def iter_faces(font: FontData, instances: bool = True) -> Iterator[LoadedFace]:
+    """Every face of ``font``: each face of a collection and, if ``instances``, each named instance of a
+    variable font (else its default instance). A face that cannot be opened comes with its reason."""
+    for face_index in range(font.faces):
+        yield from _faces_of(font, face_index, instances)
+
+
+def open_faces(
+    path: str | os.PathLike, instances: bool = True, data: bytes | None = None, font_sha256: str | None = None
+) -> list[LoadedFace]:
+    """:func:`iter_faces` of a file; FontLoadError when the file, or every face of it, is unusable."""
+    font = read_font(path, data, font_sha256)
+    faces = list(iter_faces(font, instances))
+    if all(face.ft is None for face in faces):
+        reasons = "; ".join(dict.fromkeys(face.error for face in faces))
+        prefix = f"all {font.faces} faces of the collection are unusable: " if font.faces > 1 else ""
+        raise FontLoadError(f"{font.path}: {prefix}{reasons}")
+    return faces
+
+
+# ---------------------------------------------------------------------------------------------------
+# Coverage
+# ---------------------------------------------------------------------------------------------------
+
+
+def glyph_index(face: freetype.Face, letter: str) -> int:
+    """The glyph of ``letter`` in the face's Unicode cmap; 0 (.notdef) when absent or when the face has
+    no Unicode cmap (symbol fonts map their pictures to Private Use code points, not to letters)."""
+    charmap = face._FT_Face.contents.charmap
+    if not charmap or charmap.contents.encoding != _UNICODE:
+        return 0
+    return ft.FT_Get_Char_Index(face._FT_Face, ord(letter))
+
+
+def letters_covered(face: freetype.Face, letters: Sequence[str]) -> list[str]:
+    """The letters, in the given order, that the face's cmap maps to a real glyph."""
+    return [letter for letter in letters if glyph_index(face, letter)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Listing (the ``fontglyphs fonts`` command)
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FontRow:
+    """One face of a listed font file, or the whole file with the reason it is unusable."""
+
+    path: str
+    format: str
+    face: str  # "1/3": this face (or instance) of all those the file yields
+    family: str
+    style: str
+    license: str
+    covered: tuple[str, ...]  # the letters asked for that the cmap maps to a glyph, in their order
+    missing: tuple[str, ...]
+    error: str = ""
+
+
+def describe_font(path: str | os.PathLike, letters: Sequence[str], instances: bool = True) -> list[FontRow]:
+    """The rows of one font file: a row per face or instance, or one row with the reason it is unusable."""
+    try:
+        faces = open_faces(path, instances)
+    except FontLoadError as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        return [FontRow(str(path), "", "", "", "", "", (), tuple(letters), reason)]
+    rows = []
+    for number, face in enumerate(faces, start=1):
+        info = face.info
+        covered = letters_covered(face.ft, letters) if face.ft is not None else []
+        rows.append(FontRow(
+            info.font_path, info.format, f"{number}/{len(faces)}", info.family, info.style, info.license,
+            tuple(covered), tuple(c for c in letters if c not in covered), face.error,
+        ))
+    return rows

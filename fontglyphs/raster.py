@@ -1,0 +1,290 @@
+"""Glyph rasterization: an outline's exact ink box fitted to a small frame, anti-aliased by area coverage.
+
+Each glyph is loaded unscaled and unhinted (hinting would distort the fit), its exact ink bounding box
+(Bezier extrema, not control points) is measured, the outline is transformed so that box lands where
+the fit mode wants it, and FreeType's smooth rasterizer writes exact area coverage straight into the
+size x size frame: anti-aliasing by area at the target size, in one pass, with no big render to shrink.
+
+    images = render_font("fonts/DejaVuSans.ttf", "ABC")[0].images   # {"A": (28, 28) uint8, ...}
+    png = encode_png(images["A"])
+
+Fit modes:
+
+* ``stretch`` (notMNIST): the ink box fills the whole frame, x and y scaled independently, so ink
+  touches all four edges and a plain "I" becomes a white square.
+* ``contain`` (MNIST): aspect kept, ink box fitted into (size - 2 * margin)^2, then moved (by a
+  sub-pixel amount) so that the centre of mass of the coverage is at the frame centre, as MNIST did,
+  as far as it can go without clipping ink.
+
+A glyph whose ink box has zero width or zero height encloses no area, so there is nothing to stretch
+or draw: it is reported as a blank glyph, like a glyph with no outline or no coverage at all.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import freetype
+import freetype.raw as ft
+import numpy as np
+
+from .errors import UsageError
+from .fonts import FaceInfo, glyph_index, open_faces
+
+FIT_MODES = ("stretch", "contain")
+MAX_SIZE = 1024
+
+# Unscaled: outlines in font units keep full precision and need no FT_Set_Char_Size per face.
+_LOAD_FLAGS = freetype.FT_LOAD_NO_SCALE | freetype.FT_LOAD_NO_HINTING | freetype.FT_LOAD_NO_BITMAP
+_OUTLINE_FORMAT = freetype.FT_GLYPH_FORMATS["FT_GLYPH_FORMAT_OUTLINE"]
+_ONE = 64  # one pixel in 26.6 fixed point
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    size: int = 28
+    fit: str = "stretch"  # "stretch" (notMNIST) or "contain" (MNIST)
+    margin: int = 4  # contain: ink fitted into (size - 2 * margin)^2, 20x20 for 28
+    invert: bool = False  # False: white ink 255 on black 0
+
+    def validate(self) -> None:
+        if not isinstance(self.size, int) or not 2 <= self.size <= MAX_SIZE:
+            raise UsageError(f"--size {self.size!r}: must be a whole number of pixels from 2 to {MAX_SIZE}")
+        if self.fit not in FIT_MODES:
+            raise UsageError(f"--fit {self.fit!r}: must be one of {', '.join(FIT_MODES)}")
+        if not isinstance(self.margin, int) or self.margin < 0:
+            raise UsageError(f"--margin {self.margin!r}: must be a whole number of pixels, 0 or more")
+        if self.fit == "contain" and self.size - 2 * self.margin < 1:
+            raise UsageError(
+                f"--margin {self.margin} leaves no room for ink in a {self.size}x{self.size} frame; "
+                f"use a margin below {(self.size + 1) // 2}"
+            )
+
+
+@dataclass
+class GlyphSet:
+    """The images of one face, in the order of the letters asked for, and the letters it could not draw."""
+
+    face: FaceInfo
+    images: dict[str, np.ndarray] = field(default_factory=dict)  # letter -> (size, size) uint8
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (letter, reason)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pure geometry: where the ink box goes
+# ---------------------------------------------------------------------------------------------------
+
+
+def fit_scales(width: int, height: int, options: RenderOptions) -> tuple[float, float]:
+    """Scale factors (x, y) from font units to 26.6 frame units for an ink box of width x height."""
+    if options.fit == "stretch":
+        return options.size * _ONE / width, options.size * _ONE / height
+    room = (options.size - 2 * options.margin) * _ONE
+    scale = min(room / width, room / height)
+    return scale, scale
+
+
+def centring_shift(box: tuple[int, int, int, int], size: int) -> tuple[int, int]:
+    """26.6 translation that centres the ink box (x0, y0, x1, y1) in the size x size frame."""
+    x0, y0, x1, y1 = box
+    return (size * _ONE - x0 - x1) // 2, (size * _ONE - y0 - y1) // 2
+
+
+def mass_centring_shift(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """26.6 translation that moves the centre of mass of ``image`` (rendered from the outline whose ink
+    box is ``box``) to the frame centre, clamped so that the ink box stays inside the frame."""
+    size = image.shape[0]
+    weights = image.astype(np.float64)
+    total = weights.sum()
+    centres = np.arange(size) + 0.5
+    row = weights.sum(axis=1) @ centres / total
+    column = weights.sum(axis=0) @ centres / total
+    # Outline y points up, image rows go down.
+    dx = round((size / 2 - column) * _ONE)
+    dy = round((row - size / 2) * _ONE)
+    x0, y0, x1, y1 = box
+    limit = size * _ONE
+    return min(max(dx, -x0), limit - x1), min(max(dy, -y0), limit - y1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# FreeType: load, measure, transform, rasterize
+# ---------------------------------------------------------------------------------------------------
+
+
+class _Canvas:
+    """A size x size coverage buffer FreeType renders into, reused for every glyph of a font."""
+
+    def __init__(self, size: int):
+        self.pixels = np.zeros((size, size), np.uint8)
+        self.bitmap = freetype.FT_Bitmap()
+        self.bitmap.rows = self.bitmap.width = self.bitmap.pitch = size
+        self.bitmap.buffer = self.pixels.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte))
+        self.bitmap.num_grays = 256
+        self.bitmap.pixel_mode = freetype.FT_PIXEL_MODES["FT_PIXEL_MODE_GRAY"]
+        self.bitmap_ref = ctypes.byref(self.bitmap)
+        self.library = freetype.get_handle()
+
+    def draw(self, outline_ref) -> np.ndarray:
+        self.pixels.fill(0)
+        error = ft.FT_Outline_Get_Bitmap(self.library, outline_ref, self.bitmap_ref)
+        if error:
+            raise GlyphError(f"rasterizer failed ({_ft_message(error)})")
+        return self.pixels.copy()
+
+
+class GlyphError(Exception):
+    """One glyph that FreeType cannot load or rasterize; the font's other glyphs may be fine."""
+
+
+def _ft_message(code: int) -> str:
+    return freetype.FT_Exception._errors.get(code, f"FreeType error 0x{code:02X}")
+
+
+class _Outline:
+    """The glyph slot of a face: its outline transformed in place, measured with its exact ink box."""
+
+    def __init__(self, face: freetype.Face):
+        self.handle = face._FT_Face
+        self.slot = self.handle.contents.glyph
+        self.ref = ctypes.byref(self.slot.contents.outline)
+        self.bbox = freetype.FT_BBox()
+        self.bbox_ref = ctypes.byref(self.bbox)
+        self.matrix = freetype.FT_Matrix()
+        self.matrix_ref = ctypes.byref(self.matrix)
+
+    def load(self, index: int) -> bool:
+        """Load glyph ``index``; False when it has no outline points."""
+        error = ft.FT_Load_Glyph(self.handle, index, _LOAD_FLAGS)
+        if error:
+            raise GlyphError(f"glyph {index} does not load ({_ft_message(error)})")
+        slot = self.slot.contents
+        if slot.format != _OUTLINE_FORMAT:
+            raise GlyphError(f"glyph {index} is not an outline")
+        return slot.outline.n_points > 0
+
+    def box(self) -> tuple[int, int, int, int]:
+        error = ft.FT_Outline_Get_BBox(self.ref, self.bbox_ref)
+        if error:
+            raise GlyphError(f"invalid outline ({_ft_message(error)})")
+        return self.bbox.xMin, self.bbox.yMin, self.bbox.xMax, self.bbox.yMax
+
+    def scale(self, sx: float, sy: float) -> None:
+        self.matrix.xx, self.matrix.yy = round(sx * 65536), round(sy * 65536)  # 16.16
+        self.matrix.xy = self.matrix.yx = 0
+        ft.FT_Outline_Transform(self.ref, self.matrix_ref)
+
+    def translate(self, dx: int, dy: int) -> None:
+        ft.FT_Outline_Translate(self.ref, dx, dy)
+
+
+def _draw(outline: _Outline, index: int, options: RenderOptions, canvas: _Canvas) -> np.ndarray | None:
+    if not outline.load(index):
+        return None
+    x0, y0, x1, y1 = outline.box()
+    if x1 <= x0 or y1 <= y0:
+        return None
+    outline.scale(*fit_scales(x1 - x0, y1 - y0, options))
+    x0, y0, x1, y1 = box = outline.box()
+    if options.fit == "stretch":
+        outline.translate(-x0, -y0)
+        image = canvas.draw(outline.ref)
+    else:
+        dx, dy = centring_shift(box, options.size)
+        outline.translate(dx, dy)
+        image = canvas.draw(outline.ref)
+        if image.any():
+            sx, sy = mass_centring_shift(image, (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+            if sx or sy:
+                outline.translate(sx, sy)
+                image = canvas.draw(outline.ref)
+    if not image.any():
+        return None
+    return 255 - image if options.invert else image
+
+
+def render_glyph(
+    face: freetype.Face, index: int, options: RenderOptions = RenderOptions()
+) -> np.ndarray | None:
+    """Glyph ``index`` of ``face`` as a (size, size) uint8 image; None when it has no ink (no outline,
+    an ink box of zero width or height, or no coverage). Raises GlyphError when FreeType cannot draw it."""
+    return _draw(_Outline(face), index, options, _Canvas(options.size))
+
+
+def render_font(
+    path: str | os.PathLike,
+    letters: Sequence[str],
+    options: RenderOptions = RenderOptions(),
+    instances: bool = True,
+    data: bytes | None = None,
+    font_sha256: str | None = None,
+) -> list[GlyphSet]:
+    """One GlyphSet per face of the font file (collection faces, variable-font named instances, or only
+    the default instance when ``instances`` is False). Raises FontLoadError naming the file when the
+    whole file is unusable; a single unusable face of a collection skips all its letters with the reason.
+    ``data`` (the file's bytes) and ``font_sha256`` (their hash) save reading and hashing them again."""
+    options.validate()
+    canvas = _Canvas(options.size)
+    sets = []
+    for face in open_faces(path, instances, data, font_sha256):
+        glyphs = GlyphSet(face.info)
+        if face.ft is None:
+            glyphs.skipped = [(letter, face.error) for letter in letters]
+        else:
+            outline = _Outline(face.ft)
+            for letter in letters:
+                index = glyph_index(face.ft, letter)
+                if not index:
+                    glyphs.skipped.append((letter, "not in cmap"))
+                    continue
+                try:
+                    image = _draw(outline, index, options, canvas)
+                except GlyphError as error:
+                    glyphs.skipped.append((letter, str(error)))
+                    continue
+                if image is None:
+                    glyphs.skipped.append((letter, "blank glyph"))
+                else:
+                    glyphs.images[letter] = image
+        sets.append(glyphs)
+    return sets
+
+
+# ---------------------------------------------------------------------------------------------------
+# PNG
+# ---------------------------------------------------------------------------------------------------
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_LEVEL = 1  # fixed, so the bytes depend on the pixels only; 3x faster than 6, files ~10% larger
+
+
+def _png_chunk(tag: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
+
+
+_PNG_END = _png_chunk(b"IEND", b"")
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """An 8-bit grayscale PNG of a 2-D uint8 array: IHDR, one IDAT (every row filter 0), IEND.
+
+    Written by hand because PIL's encoder costs ~10x more for a 28x28 image, which matters at tens of
+    thousands of images per second; no timestamps or text chunks, so the bytes depend on the pixels only.
+    """
+    if image.ndim != 2 or image.dtype != np.uint8:
+        raise ValueError(f"encode_png needs a 2-D uint8 array, got {image.dtype} of shape {image.shape}")
+    height, width = image.shape
+    rows = np.zeros((height, width + 1), np.uint8)  # a leading 0 filter byte on every row
+    rows[:, 1:] = image
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        _PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), _PNG_LEVEL))
+        + _PNG_END
+    )

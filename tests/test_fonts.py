@@ -1,0 +1,289 @@
+"""Font files: discovery, identity (hashes, keys), formats, names, licences, coverage, the fonts command."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fontfactory import (
+    build_bitmap_only_font,
+    build_collection,
+    build_font,
+    build_variable_font,
+    write_garbage,
+)
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables.DefaultTable import DefaultTable
+
+from fontglyphs import fonts as fontmod
+from fontglyphs.cli import cli
+from fontglyphs.errors import FontLoadError, UsageError
+from fontglyphs.fonts import (
+    FONT_SUFFIXES,
+    describe_font,
+    discover_font_files,
+    face_key,
+    file_sha256,
+    letters_covered,
+    license_id,
+    open_faces,
+    read_font,
+)
+
+SHA = "ab" * 32
+
+
+# ---------------------------------------------------------------------------------------------------
+# Discovery
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    for name in ["a/deep/er/One.ttf", "a/Two.OTF", "b/Three.WoFf2", "b/notes.txt", "b/Four.pfb", "Five.ttc",
+                 "c/.hidden/Six.otc", "c/Seven.woff", "c/Eight.pfa", "c/readme.md"]:
+        path = tmp_path / "fonts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    return tmp_path / "fonts"
+
+
+def test_discovery_is_recursive_sorted_and_by_suffix_in_any_case(tree):
+    found = discover_font_files([tree])
+    assert [p.relative_to(tree).as_posix() for p in found] == [
+        "Five.ttc", "a/Two.OTF", "a/deep/er/One.ttf", "b/Four.pfb", "b/Three.WoFf2",
+        "c/.hidden/Six.otc", "c/Eight.pfa", "c/Seven.woff",
+    ]
+    assert {".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2", ".pfb", ".pfa"} <= set(FONT_SUFFIXES)
+
+
+def test_discovery_deduplicates_and_mixes_files_and_folders(tree):
+    os.symlink(tree / "a" / "Two.OTF", tree / "c" / "Link.ttf")
+    found = discover_font_files([tree / "c", tree / "a" / "Two.OTF", tree / "a", str(tree / "c")])
+    names = [p.name for p in found]
+    assert len(names) == len(set(names)) == 5  # Link.ttf and Two.OTF are one file
+    assert found == sorted(found, key=lambda p: p.as_posix())
+
+
+def test_explicit_file_is_taken_whatever_its_suffix(tree):
+    assert discover_font_files([tree / "b" / "notes.txt"]) == [tree / "b" / "notes.txt"]
+
+
+def test_missing_path_is_a_usage_error(tree):
+    with pytest.raises(UsageError, match="nope: no such file or folder"):
+        discover_font_files([tree, tree / "nope"])
+
+
+def test_symlink_loops_end(tree):
+    os.symlink(tree, tree / "a" / "loop")
+    assert len(discover_font_files([tree])) == 8
+
+
+def test_system_adds_the_os_font_folders(tree, monkeypatch):
+    monkeypatch.setattr(fontmod, "system_font_dirs", lambda: [tree / "b"])
+    assert [p.name for p in discover_font_files([], system=True)] == ["Four.pfb", "Three.WoFf2"]
+
+
+def test_real_system_font_dirs_exist():
+    assert all(path.is_dir() for path in fontmod.system_font_dirs())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Identity
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_file_sha256(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"font bytes" * 100_000)
+    assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_face_key_is_readable_stable_and_unique():
+    key = face_key("fonts/DejaVuSans.ttf", SHA, 0, "")
+    assert re.fullmatch(r"DejaVuSans-[0-9a-f]{8}", key)
+    assert key == face_key("other/folder/DejaVuSans.ttf", SHA, 0, "")  # derived from the font, not the folder
+    variants = {
+        key,
+        face_key("fonts/DejaVuSans.ttf", SHA, 1, ""),
+        face_key("fonts/DejaVuSans.ttf", "cd" * 32, 0, ""),
+        face_key("fonts/DejaVuSans.ttf", SHA, 0, "Bold"),
+        face_key("fonts/DejaVuSans.ttf", SHA, 0, "Bold Italic"),
+    }
+    assert len(variants) == 5
+    italic = face_key("DejaVuSans.ttf", SHA, 0, "Bold Italic")
+    assert re.fullmatch(r"DejaVuSans-Bold_Italic-[0-9a-f]{8}", italic)
+
+
+@pytest.mark.parametrize(
+    "stem", ["Ärger Sans", "a/b\\c:d*e?f", "字体", "..hidden", "x" * 300, "Inter[wght,opsz]"]
+)
+def test_face_key_is_a_safe_file_name(stem):
+    key = face_key(f"{stem}.ttf", SHA, 0, "Semi Bold/Ext")
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*-[0-9a-f]{8}", key), key
+    assert len(key) <= 120
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading, formats, names
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_read_font_formats(tmp_path):
+    assert read_font(build_font(tmp_path / "a.ttf")).format == "TrueType"
+    assert read_font(build_font(tmp_path / "b.otf", cff=True)).format == "OpenType/CFF"
+    assert read_font(build_font(tmp_path / "c.woff", flavor="woff")).format == "WOFF"
+    woff2 = read_font(build_font(tmp_path / "d.woff2", flavor="woff2"))
+    assert woff2.format == "WOFF2" and woff2.data[:4] == b"\x00\x01\x00\x00"  # decompressed for FreeType
+    collection = read_font(build_collection(tmp_path / "e.ttc", [tmp_path / "a.ttf", tmp_path / "a.ttf"]))
+    assert (collection.format, collection.faces) == ("TTC", 2)
+    path = tmp_path / "a.ttf"
+    font = read_font(path)
+    assert font.sha256 == file_sha256(path) and font.path == str(path)
+    assert read_font(path, font_sha256="given").sha256 == "given"
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("empty", "empty file"), ("random", r"not a font file \(unrecognised"),
+     ("truncated", r"truncated \(table '\w+' ends at byte")],
+)
+def test_unusable_files_say_why(tmp_path, kind, reason):
+    path = write_garbage(tmp_path / f"{kind}.ttf", kind)
+    with pytest.raises(FontLoadError, match=f"^{re.escape(str(path))}: {reason}"):
+        open_faces(path)
+
+
+def test_bitmap_only_font_names_its_bitmap_tables(tmp_path):
+    path = build_bitmap_only_font(tmp_path / "Bitmap.ttf")
+    font = TTFont(str(path))
+    font["EBDT"] = DefaultTable("EBDT")  # raw bytes under the bitmap tag will do
+    font["EBDT"].data = b"\x00\x02\x00\x00"
+    font.save(str(path))
+    with pytest.raises(FontLoadError, match=r"bitmap-only font \(EBDT\)"):
+        read_font(path)
+
+
+def test_names_and_licence_from_the_name_table(tmp_path):
+    path = build_font(tmp_path / "Named.ttf", family="Plain Family", style="Bold",
+                      license_text="Licensed under the Apache License, Version 2.0")
+    (face,) = open_faces(path)
+    assert (face.info.family, face.info.style, face.info.license) == ("Plain Family", "Bold", "Apache-2.0")
+    assert face.info.key == face_key(path, file_sha256(path), 0, "")
+
+    font = TTFont(str(path))
+    font["name"].setName("Plain Super", 16, 3, 1, 0x409)  # the typographic family wins over ID 1
+    font["name"].setName("Condensed Bold", 17, 3, 1, 0x409)
+    font["name"].removeNames(nameID=13)
+    font.save(str(path))
+    (face,) = open_faces(path)
+    assert face.info.family == "Plain Super" and face.info.style == "Condensed Bold"
+    assert face.info.license == "unknown"
+
+
+def test_faces_of_collections_and_instances(tmp_path):
+    a = build_font(tmp_path / "A.ttf", family="Alpha")
+    b = build_font(tmp_path / "B.ttf", family="Beta", style="Italic")
+    faces = open_faces(build_collection(tmp_path / "AB.ttc", [a, b]))
+    assert [(f.info.face_index, f.info.family, f.info.style) for f in faces] == [(0, "Alpha", "Regular"),
+                                                                                 (1, "Beta", "Italic")]
+    variable = build_variable_font(tmp_path / "V.ttf")
+    assert [f.info.instance for f in open_faces(variable)] == ["Thin", "Regular", "Black"]
+    assert [f.info.instance for f in open_faces(variable, instances=False)] == [""]
+
+
+@pytest.mark.parametrize(
+    ("description", "url", "expected"),
+    [
+        ("This Font Software is licensed under the SIL Open Font License, Version 1.1.", "", "OFL-1.1"),
+        ("", "https://openfontlicense.org", "OFL-1.1"),
+        ("Licensed under the Apache License, Version 2.0", "", "Apache-2.0"),
+        ("This Font Software is licensed under the Ubuntu Font Licence, Version 1.0.", "", "UFL-1.0"),
+        ("Fonts are (c) Bitstream (see below). DejaVu changes are in public domain.", "", "Bitstream-Vera"),
+        ("GNU General Public License v2 with the font exception", "", "GPL-with-font-exception"),
+        ("Permission is hereby granted, free of charge, to any person", "", "MIT"),
+        ("Do what you like with it, but credit Ann Example in every derived work.", "",
+         "Do what you like with it, but credit Ann Example in every d…"),  # 60 characters
+        ("", "", "unknown"),
+    ],
+)
+def test_license_id(description, url, expected):
+    assert license_id(description, url) == expected
+
+
+def test_letters_covered(tmp_path):
+    (face,) = open_faces(build_font(tmp_path / "P.ttf", letters="ABCDE", unmapped="C"))
+    assert letters_covered(face.ft, "EDCBAZ") == ["E", "D", "B", "A"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# describe_font and the fonts command
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def listing(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("listing")
+    build_font(root / "Plain.ttf", family="Plain Sans")
+    build_font(root / "sub" / "Partial.otf", letters="ABC", family="Partial", cff=True)
+    build_variable_font(root / "Var.ttf")
+    write_garbage(root / "bad" / "Broken.ttf", "random")
+    return root
+
+
+def test_describe_font(listing):
+    (row,) = describe_font(listing / "sub" / "Partial.otf", "ABCD")
+    assert (row.format, row.face, row.family, row.covered, row.missing) == ("OpenType/CFF", "1/1", "Partial",
+                                                                            ("A", "B", "C"), ("D",))
+    (bad,) = describe_font(listing / "bad" / "Broken.ttf", "AB")
+    assert bad.error.startswith("not a font file") and bad.covered == ()
+    assert [r.face for r in describe_font(listing / "Var.ttf", "A")] == ["1/3", "2/3", "3/3"]
+
+
+def test_fonts_command_lists_every_face(listing):
+    result = CliRunner().invoke(cli, ["fonts", str(listing), "--letters", "A-D"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["FILE", "FORMAT", "FACE", "FAMILY", "STYLE", "LICENCE", "LETTERS"]
+    body = "\n".join(lines[1:])
+    assert re.search(r"Plain\.ttf\s+TrueType\s+1/1\s+Plain Sans\s+Regular\s+OFL-1\.1\s+4/4$", body, re.M)
+    assert re.search(r"Partial\.otf\s+OpenType/CFF\s+1/1\s+Partial\s+Regular\s+OFL-1\.1\s+3/4 \(no D\)", body)
+    assert len(re.findall(r"Var\.ttf\s+TrueType\s+\d/3\s+Fixture Variable", body)) == 3
+    assert re.search(r"Broken\.ttf\s+\?\s+rejected: not a font file", body)
+    assert lines[-1] == "4 files, 5 faces, 1 rejected"
+
+
+def test_fonts_command_options(listing):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["fonts", str(listing / "Var.ttf"), "--no-instances", "--quiet"])
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 2
+    assert "10/10" in result.output  # A-J by default
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [([], "give font files or folders, or --system"),
+     (["missing-dir"], "missing-dir: no such file or folder"),
+     (["{dir}", "--letters", "A,A"], "given more than once")],
+)
+def test_fonts_command_bad_input_exits_2(listing, args, message):
+    args = [a.replace("{dir}", str(listing)) for a in args]
+    result = CliRunner().invoke(cli, ["fonts", *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_fonts_command_help():
+    result = CliRunner().invoke(cli, ["fonts", "--help"], catch_exceptions=False)
+    assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_fonts_command_lists_each_file_even_identical_copies(listing, tmp_path):
+    shutil.copy(listing / "Plain.ttf", tmp_path / "Copy.ttf")
+    args = ["fonts", str(tmp_path), str(listing / "Plain.ttf")]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0 and result.output.count("Plain Sans") == 2
