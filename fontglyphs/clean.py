@@ -55,7 +55,7 @@ from .manifest import (
 )
 
 SMALL_FRACTION = 18_724 / 547_838  # notMNIST: small / (small + large), about 0.034
-DEFAULT_NEAR = 6  # phash bits; docs/cleaning.md shows the distances this is chosen from
+DEFAULT_NEAR = 4  # phash bits; docs/cleaning.md shows the distances this is chosen from
 HASH_NAMES = ("phash", "dhash", "average_hash")
 SPLITS = ("small", "large")
 CLEAN_DIR = "clean"
@@ -85,6 +85,7 @@ LARGE_REMOVES = frozenset({UNREADABLE, EXACT, LEAK})
 # or shapeless pictures would only teach it noise.
 UNSCORED = frozenset({EXACT, CONFLICT, BLANK, SOLID, BOX, FONT_ALIKE})
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ALIKE_PRESELECT_BITS = 16  # letters of one font further apart than this in hash bits are not one drawing
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,15 @@ class Thresholds:
     box_edge: float = 0.9  # every side of the ink box at least this inked ...
     box_hollow: float = 0.05  # ... and its middle (central half each way) at most this: a .notdef box
     usual_share: float = 0.05  # a solid or box shape this common in a letter is how that letter looks
-    alike_distance: int = 2  # two letters of one font within this many hash bits are one drawing
+    alike_pixels: float = (
+        0.005  # two letters of one font differing in at most this share of pixels are one drawing
+    )
     font_alike_share: float = 0.8  # this share of a font's letters alike: the font draws one shape
     symbol_share: float = 0.6  # this share of a font's letters read as other letters: not a letter font
     min_font_letters: int = 3  # the font-wide rules need at least this many letters
+    min_font_boxes: int = 2  # box glyphs a font needs before they count as placeholders
+    majority_share: float = 0.75  # a picture with this share of its copies under one letter is that letter's
+    majority_min: int = 3  # ... and at least this many copies
 
 
 @dataclass(frozen=True)
@@ -292,24 +298,43 @@ def pixel_content(images: np.ndarray) -> np.ndarray:
     return np.unique(rows, return_inverse=True)[1].reshape(-1)
 
 
-def exact_duplicates(content: np.ndarray, labels: np.ndarray, letters: Sequence[str]) -> list[Finding]:
+def exact_duplicates(
+    content: np.ndarray, labels: np.ndarray, letters: Sequence[str], thresholds: Thresholds
+) -> list[Finding]:
     """Same pixels within a letter: the first (in key order) stays, the others are duplicates.
-    Same pixels under different letters: every copy is a label conflict."""
+
+    Same pixels under several letters is a label conflict. When most copies of the picture carry one
+    letter (a solid block: hundreds of sans-serif I's, and one broken font's F) the picture is that
+    letter's, and only the copies under other letters conflict; without such a majority all of them do.
+    """
     n = len(labels)
-    pair = content.astype(np.int64) * (int(labels.max()) + 1) + labels
-    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
-    keeper = first[inverse.reshape(-1)]
+    n_classes = int(labels.max()) + 1
+    values, first, inverse, counts = np.unique(
+        content.astype(np.int64) * n_classes + labels,
+        return_index=True,
+        return_inverse=True,
+        return_counts=True,
+    )
+    inverse = inverse.reshape(-1)
+    keeper = first[inverse]
     duplicate = np.flatnonzero(keeper != np.arange(n))
     findings = [finding(EXACT, duplicate, "same pixels", keeper[duplicate])]
-    labels_of_content = np.bincount(content[first], minlength=int(content.max()) + 1)
-    conflict = np.flatnonzero(labels_of_content[content] > 1)
-    if len(conflict):
-        unique_pairs = np.unique(np.stack([content[conflict], labels[conflict]], axis=1), axis=0)
-        names: dict[int, list[str]] = {}
-        for c, label in unique_pairs:
-            names.setdefault(int(c), []).append(letters[label])
-        detail = [f"same pixels under {','.join(names[int(content[i])])}" for i in conflict]
-        findings.append(finding(CONFLICT, conflict, detail))
+    picture, label = values // n_classes, values % n_classes
+    copies = np.bincount(picture, weights=counts)
+    most = np.zeros(len(copies), dtype=np.int64)
+    np.maximum.at(most, picture, counts)
+    majority = (counts == most[picture]) & (counts >= thresholds.majority_min)
+    majority &= counts >= thresholds.majority_share * copies[picture]
+    conflicting = (np.bincount(picture)[picture] > 1) & ~majority
+    conflict = np.flatnonzero(conflicting[inverse])
+    described: dict[int, str] = {}
+    for k in np.flatnonzero(np.bincount(picture)[picture] > 1):
+        text = f"{letters[label[k]]} x{counts[k]}"
+        described[int(picture[k])] = (
+            f"{described[int(picture[k])]}, {text}" if picture[k] in described else text
+        )
+    detail = [f"same pixels under {described[int(content[i])]}" for i in conflict]
+    findings.append(finding(CONFLICT, conflict, detail))
     return findings
 
 
@@ -322,12 +347,19 @@ class Shapes:
     box: np.ndarray  # (M,) bool: a hollow rectangle
 
 
-def _hollow_boxes(on: np.ndarray, edge: float, hollow: float) -> np.ndarray:
-    """A rectangle outline: every side of the ink's bounding box inked, its middle empty."""
-    n, height, width = on.shape
+def ink_bounds(on: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(top, bottom, left, right, any ink) of each (N, H, W) bool mask; bounds inclusive."""
+    _, height, width = on.shape
     rows, cols = on.any(axis=2), on.any(axis=1)
     top, left = rows.argmax(axis=1), cols.argmax(axis=1)
     bottom, right = height - 1 - rows[:, ::-1].argmax(axis=1), width - 1 - cols[:, ::-1].argmax(axis=1)
+    return top, bottom, left, right, rows.any(axis=1)
+
+
+def _hollow_boxes(on: np.ndarray, edge: float, hollow: float) -> np.ndarray:
+    """A rectangle outline: every side of the ink's bounding box inked, its middle empty."""
+    n, height, width = on.shape
+    top, bottom, left, right, inked = ink_bounds(on)
     box_h, box_w = bottom - top + 1, right - left + 1
     y, x, i = np.arange(height), np.arange(width), np.arange(n)
     in_x = (x >= left[:, None]) & (x <= right[:, None])
@@ -345,7 +377,7 @@ def _hollow_boxes(on: np.ndarray, edge: float, hollow: float) -> np.ndarray:
     middle = mid_y[:, :, None] & mid_x[:, None, :]
     middle_ink = (on & middle).sum(axis=(1, 2)) / np.maximum(middle.sum(axis=(1, 2)), 1)
     big = (box_h >= height // 2) & (box_w >= width // 4)
-    return rows.any(axis=1) & big & (sides >= edge) & (middle_ink <= hollow)
+    return inked & big & (sides >= edge) & (middle_ink <= hollow)
 
 
 def measure_shapes(images: np.ndarray, thresholds: Thresholds, chunk: int = 65536) -> Shapes:
@@ -365,10 +397,13 @@ def measure_shapes(images: np.ndarray, thresholds: Thresholds, chunk: int = 6553
 
 
 def degenerate_glyphs(
-    shapes: Shapes, labels: np.ndarray, letters: Sequence[str], thresholds: Thresholds
+    shapes: Shapes, labels: np.ndarray, font: np.ndarray, letters: Sequence[str], thresholds: Thresholds
 ) -> tuple[list[Finding], dict[str, dict[str, float]], np.ndarray]:
-    """Blank, solid and box glyphs. A solid or box shape that a sizeable share of a letter's images have
-    is how fonts draw that letter (a sans-serif I stretched to the frame is a solid block), so it is kept.
+    """Blank, solid and box glyphs.
+
+    A solid or box shape that a sizeable share of a letter's images have is how fonts draw that letter
+    (a sans-serif I stretched to the frame is a solid block), so it is kept. A box is a placeholder only
+    when its font has more than one: an outline font's I or a square font's D is a rectangle too.
 
     Returns the findings, the share of each shape per letter where it counts as usual, and the mask of
     images kept for that reason.
@@ -385,7 +420,10 @@ def degenerate_glyphs(
         share = np.bincount(labels, weights=mask, minlength=n_classes) / per_letter
         usual = share >= thresholds.usual_share
         usual_shapes[flag] = {letters[c]: round(float(share[c]), 6) for c in np.flatnonzero(usual)}
-        flagged = np.flatnonzero(mask & ~usual[labels])
+        unusual = mask & ~usual[labels]
+        if flag == BOX:
+            unusual &= np.bincount(font, weights=unusual)[font] >= thresholds.min_font_boxes
+        flagged = np.flatnonzero(unusual)
         kept_as_usual |= mask & usual[labels]
         detail = [
             f"{measure} {shapes.fill[i]:.3f}; {share[labels[i]]:.1%} of {letters[labels[i]]}" for i in flagged
@@ -408,24 +446,37 @@ def _within_font_pairs(font: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(a_parts), np.concatenate(b_parts)
 
 
+def _pixel_disagreement(images: np.ndarray, a: np.ndarray, b: np.ndarray, level: int, chunk: int = 65536):
+    """Share of pixels that are ink in one image of each pair and background in the other."""
+    parts = [np.zeros(0)]
+    for start in range(0, len(a), chunk):
+        left, right = images[a[start : start + chunk]] >= level, images[b[start : start + chunk]] >= level
+        parts.append((left != right).mean(axis=(1, 2)))
+    return np.concatenate(parts)
+
+
 def alike_letters(
+    images: np.ndarray,
     hashes: np.ndarray,
-    content: np.ndarray,
     font: np.ndarray,
     labels: np.ndarray,
     letters: Sequence[str],
     thresholds: Thresholds,
 ) -> list[Finding]:
-    """Letters of one font that are one drawing (same pixels, or hashes within ``alike_distance``).
-    A font most of whose letters are one drawing is flagged as a whole; otherwise each alike pair."""
+    """Letters of one font that are one drawing: ink and background disagree on at most ``alike_pixels``
+    of the pixels. A font most of whose letters are one drawing is flagged as a whole; otherwise each
+    alike letter. Hash distance only preselects pairs: it misses the small stroke that tells a bold C
+    from a G, which is also why the pixel bar is so low (docs/cleaning.md)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     n = len(labels)
     a, b = _within_font_pairs(font)
-    distance = np.bitwise_count(hashes[a] ^ hashes[b]).astype(np.int64)
-    alike = (content[a] == content[b]) | (distance <= thresholds.alike_distance)
-    a, b, distance = a[alike], b[alike], distance[alike]
+    close = np.bitwise_count(hashes[a] ^ hashes[b]) <= ALIKE_PRESELECT_BITS
+    a, b = a[close], b[close]
+    differ = _pixel_disagreement(images, a, b, thresholds.ink_level)
+    alike = differ <= thresholds.alike_pixels
+    a, b, differ = a[alike], b[alike], differ[alike]
     graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
     component = connected_components(graph, directed=False)[1]
     component_size = np.bincount(component)[component]
@@ -434,32 +485,20 @@ def alike_letters(
     np.maximum.at(largest, font, component_size)
     whole = (sizes >= thresholds.min_font_letters) & (largest >= thresholds.font_alike_share * sizes)
     everyone = np.flatnonzero(whole[font])
-    findings = [
-        finding(
-            FONT_ALIKE,
-            everyone,
-            [f"{largest[font[i]]} of {sizes[font[i]]} letters are one drawing" for i in everyone],
-        )
-    ]
+    detail = [f"{largest[font[i]]} of {sizes[font[i]]} letters are one drawing" for i in everyone]
+    findings = [finding(FONT_ALIKE, everyone, detail)]
     single = ~whole[font[a]]
     index = np.concatenate((a[single], b[single]))
     partner = np.concatenate((b[single], a[single]))
-    distance = np.concatenate((distance[single], distance[single]))
+    differ = np.concatenate((differ[single], differ[single]))
     order = np.lexsort((partner, index))
-    index, partner, distance = index[order], partner[order], distance[order]
-    first = np.unique(index, return_index=True)[1]
-    index, partner, distance = index[first], partner[first], distance[first]
-    findings.append(
-        finding(
-            LETTERS_ALIKE,
-            index,
-            [
-                f"same drawing as its {letters[labels[p]]} (distance {d})"
-                for p, d in zip(partner, distance, strict=True)
-            ],
-            partner,
-        )
-    )
+    first = np.unique(index[order], return_index=True)[1]
+    index, partner, differ = index[order][first], partner[order][first], differ[order][first]
+    detail = [
+        f"same drawing as its {letters[labels[p]]} ({d:.1%} of pixels differ)"
+        for p, d in zip(partner, differ, strict=True)
+    ]
+    findings.append(finding(LETTERS_ALIKE, index, detail, partner))
     return findings
 
 
@@ -500,23 +539,32 @@ def split_families(
     return chosen[family]
 
 
-def near_duplicates(
-    hashes: np.ndarray, labels: np.ndarray, members: np.ndarray, removed: np.ndarray, max_distance: int
-) -> Finding:
-    """Within the ``members`` (one split), per letter: groups of hashes linked by distance <= max_distance;
-    one image per group stays, preferably one no other flag removes, then the first in key order."""
+def near_groups(hashes: np.ndarray, labels: np.ndarray, members: np.ndarray, max_distance: int) -> np.ndarray:
+    """Group id of each member (-1 for the others): per letter, the hashes linked by chains of distances
+    <= max_distance (single linkage, :func:`fontglyphs.hashing.near_duplicate_groups`)."""
     from .hashing import near_duplicate_groups
 
-    flagged, partners = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    group = np.full(len(labels), -1, dtype=np.int64)
+    offset = 0
     for label in np.unique(labels[members]):
         chosen = np.flatnonzero(members & (labels == label))
-        chosen = chosen[np.argsort(removed[chosen], kind="stable")]
-        group = near_duplicate_groups(hashes[chosen], max_distance)
-        keeper = chosen[np.unique(group, return_index=True)[1][group]]
-        copy = keeper != chosen
-        flagged.append(chosen[copy])
-        partners.append(keeper[copy])
-    index, partner = np.concatenate(flagged), np.concatenate(partners)
+        ids = near_duplicate_groups(hashes[chosen], max_distance)
+        group[chosen] = ids + offset
+        offset += int(ids.max()) + 1
+    return group
+
+
+def keep_one_per_group(
+    group: np.ndarray, hashes: np.ndarray, members: np.ndarray, removed: np.ndarray
+) -> Finding:
+    """Within the ``members`` (one split), one image per group stays: preferably one that no other flag
+    removes, then the first in key order; the others are near duplicates of it."""
+    chosen = np.flatnonzero(members & (group >= 0))
+    chosen = chosen[np.argsort(removed[chosen], kind="stable")]
+    _, first, inverse = np.unique(group[chosen], return_index=True, return_inverse=True)
+    keeper = chosen[first][inverse.reshape(-1)]
+    copy = keeper != chosen
+    index, partner = chosen[copy], keeper[copy]
     order = np.argsort(index, kind="stable")
     index, partner = index[order], partner[order]
     distance = np.bitwise_count(hashes[index] ^ hashes[partner])
@@ -635,10 +683,37 @@ class CleanResult:
         return "\n".join(lines)
 
 
-def _hashes(images: np.ndarray, name: str) -> np.ndarray:
+def fill_frame(images: np.ndarray) -> np.ndarray:
+    """Each image's ink box stretched to the whole frame, as ``--fit stretch`` renders already are.
+
+    Hashes of the raw frame move a lot with position: on rendered glyphs a 1-pixel shift changes a
+    median 10 of phash's 64 bits (docs/cleaning.md), so a shifted copy would pass for another image.
+    Hashing the ink box makes a shifted copy hash alike; stretched renders are left as they are.
+    """
+    from PIL import Image
+
+    top, bottom, left, right, inked = ink_bounds(images > 0)
+    height, width = images.shape[1:]
+    moved = np.flatnonzero(inked & ((top > 0) | (left > 0) | (bottom < height - 1) | (right < width - 1)))
+    if not len(moved):
+        return images
+    framed = images.copy()
+    for n in moved:
+        crop = Image.fromarray(images[n, top[n] : bottom[n] + 1, left[n] : right[n] + 1])
+        framed[n] = np.asarray(crop.resize((width, height), Image.Resampling.BILINEAR))
+    return framed
+
+
+def glyph_hashes(images: np.ndarray, name: str = "phash", chunk: int = 65536) -> np.ndarray:
+    """(N,) uint64 hashes (``name``: a :mod:`fontglyphs.hashing` function) of each image's ink box."""
     from . import hashing
 
-    return hashing.as_uint64(getattr(hashing, name)(images))
+    function = getattr(hashing, name)
+    parts = [
+        hashing.as_uint64(function(fill_frame(images[start : start + chunk])))
+        for start in range(0, len(images), chunk)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 
 def _check_paths(source: Path, output_dir: Path) -> None:
@@ -738,7 +813,6 @@ def clean_dataset(
     progress: bool = False,
 ) -> CleanResult:
     """Clean ``source``; write both splits and the report under ``output_dir`` (see the module docstring)."""
-    from .noise import confident_learning
     from .review.decisions import REVIEW_NAME, read_decisions, reviewed_error_estimate
 
     config = config or CleanConfig()
@@ -758,25 +832,23 @@ def clean_dataset(
     corpus = load_corpus(source, progress)
     decisions = read_decisions(output_dir / CLEAN_DIR / REVIEW_NAME)
     records, rows, letters = corpus.records, corpus.index, corpus.letters
-    m = len(rows)
     labels = np.array([records[i].label for i in rows], dtype=np.int64)
     original_labels = labels.copy()
-    keys = np.array([records[i].key for i in rows])
     families = np.array([records[i].family or records[i].key for i in rows])
-    font = np.unique(keys, return_inverse=True)[1].reshape(-1)
-    book = FlagBook(m)
+    font = np.unique(np.array([records[i].key for i in rows]), return_inverse=True)[1].reshape(-1)
+    book = FlagBook(len(rows))
     review_counts = _apply_review(corpus, decisions, labels, book)
     lap("load")
 
-    hashes = _hashes(corpus.images, config.hash)
-    content = pixel_content(corpus.images)
-    for found in exact_duplicates(content, labels, letters):
+    hashes = glyph_hashes(corpus.images, config.hash)
+    for found in exact_duplicates(pixel_content(corpus.images), labels, letters, th):
         book.add(found)
     lap("hash and exact duplicates")
 
-    shapes = measure_shapes(corpus.images, th)
-    found_shapes, usual_shapes, kept_as_usual = degenerate_glyphs(shapes, labels, letters, th)
-    for found in found_shapes + alike_letters(hashes, content, font, labels, letters, th):
+    found_shapes, usual_shapes, kept_as_usual = degenerate_glyphs(
+        measure_shapes(corpus.images, th), labels, font, letters, th
+    )
+    for found in found_shapes + alike_letters(corpus.images, hashes, font, labels, letters, th):
         book.add(found)
     lap("degenerate glyphs and fonts")
 
@@ -784,70 +856,27 @@ def clean_dataset(
     estimate, noise_skipped = _run_noise(corpus, labels, families, scored, config, progress)
     scored_rows = np.flatnonzero(scored) if estimate is not None else np.zeros(0, np.int64)
     if estimate is not None:
-        suspects = scored_rows[estimate.suspects]
-        predicted = estimate.predicted[estimate.suspects]
-        probability = estimate.probabilities[estimate.suspects, predicted]
-        book.add(
-            finding(
-                NOISE,
-                suspects,
-                [
-                    f"given {letters[labels[i]]}, model reads {letters[p]} ({q:.2f})"
-                    for i, p, q in zip(suspects, predicted, probability, strict=True)
-                ],
-            )
-        )
-        misread = np.zeros(m, dtype=bool)
-        misread[scored_rows] = estimate.predicted != labels[scored_rows]
-        book.add(symbol_fonts(font, scored, misread, th))
+        _flag_noise(book, estimate, scored_rows, labels, font, letters, th)
     lap("label noise")
 
-    strict = book.any_but(INFORMATIVE)
-    in_small = split_families(families, (~strict).astype(np.float64), m, config.small_fraction, config.seed)
-    for split, members in (("small", in_small), ("large", ~in_small)):
-        if split == "small" or config.clean_large:
-            removed = book.any_but(INFORMATIVE)
-        else:
-            removed = book.has(*LARGE_REMOVES)
-        book.add(near_duplicates(hashes, labels, members & ~book.has(EXACT), removed, config.near))
-    small_kept = in_small & ~book.any_but(INFORMATIVE)
-    book.add(leaks(hashes, labels, small_kept, ~in_small, config.near))
+    in_small = _split(book, hashes, labels, families, config)
     lap("split, near duplicates and leaks")
 
-    kept = np.where(
-        in_small,
-        ~book.any_but(INFORMATIVE),
-        ~(book.any_but(INFORMATIVE) if config.clean_large else book.has(*LARGE_REMOVES)),
-    )
+    removes = book.any_but(INFORMATIVE)
+    kept = np.where(in_small | config.clean_large, ~removes, ~book.has(*LARGE_REMOVES))
     assigned = np.where(in_small, "small", "large")
     final, split_records = _final_records(corpus, book, labels, assigned, kept)
-
     review_estimate = None
     if decisions:
         automatic = [
             records[rows[r]] for r in np.flatnonzero(in_small & ~book.any_but(INFORMATIVE | {REVIEW}))
         ]
         review_estimate = {**reviewed_error_estimate(decisions, automatic), **review_counts}
-
     noise_info = None
     if estimate is not None:
-        noise_info = {"model": _noise_summary(estimate, letters), "splits": {}}
-        sets = {
-            "small before cleaning": in_small[scored_rows],
-            "small": (kept & in_small)[scored_rows],
-            "large": (kept & ~in_small)[scored_rows],
-        }
-        for name, mask in sets.items():
-            if mask.any():
-                subset = confident_learning(
-                    labels[scored_rows][mask],
-                    estimate.probabilities[mask],
-                    families[scored_rows][mask],
-                    seed=config.seed,
-                )
-                summary = _noise_summary(subset, letters)
-                summary.pop("model")
-                noise_info["splits"][name] = summary
+        noise_info = _noise_report(
+            estimate, scored_rows, labels, families, in_small, kept, letters, config.seed
+        )
     lap("assemble")
 
     report = _report(
@@ -872,6 +901,68 @@ def clean_dataset(
     lap("write")
     atomic_write_text(output_dir / CLEAN_DIR / "timings.json", json.dumps(timings, indent=2) + "\n")
     return CleanResult(output_dir, report, timings)
+
+
+def _flag_noise(book: FlagBook, estimate, scored_rows, labels, font, letters, th: Thresholds) -> None:
+    """Label-noise suspects, and the fonts the model reads as other letters throughout."""
+    suspects = scored_rows[estimate.suspects]
+    predicted = estimate.predicted[estimate.suspects]
+    probability = estimate.probabilities[estimate.suspects, predicted]
+    detail = [
+        f"given {letters[labels[i]]}, model reads {letters[p]} ({q:.2f})"
+        for i, p, q in zip(suspects, predicted, probability, strict=True)
+    ]
+    book.add(finding(NOISE, suspects, detail))
+    scored = np.zeros(book.n, dtype=bool)
+    scored[scored_rows] = True
+    misread = np.zeros(book.n, dtype=bool)
+    misread[scored_rows] = estimate.predicted != labels[scored_rows]
+    book.add(symbol_fonts(font, scored, misread, th))
+
+
+def _split(book: FlagBook, hashes, labels, families, config: CleanConfig) -> np.ndarray:
+    """Split by family, then flag near duplicates within each split and large's leaks into small.
+
+    Near-duplicate groups are found once, over both splits, before the split: each image small would
+    keep weighs 1/(its group's size), so a family whose images are copies of each other counts for what
+    small will actually hold, and small lands near its target instead of short of it.
+    """
+    removes = book.any_but(INFORMATIVE)
+    group = near_groups(hashes, labels, ~book.has(EXACT), config.near)
+    eligible = ~removes & (group >= 0)
+    group_size = np.bincount(group[eligible], minlength=int(group.max()) + 1)
+    weight = np.where(eligible, 1.0 / np.maximum(group_size[np.maximum(group, 0)], 1), 0.0)
+    total = weight.sum() if config.clean_large else float((~book.has(*LARGE_REMOVES)).sum())
+    in_small = split_families(families, weight, total, config.small_fraction, config.seed)
+    for members in (in_small, ~in_small):
+        book.add(keep_one_per_group(group, hashes, members, removes))
+    book.add(leaks(hashes, labels, in_small & ~book.any_but(INFORMATIVE), ~in_small, config.near))
+    return in_small
+
+
+def _noise_report(estimate, scored_rows, labels, families, in_small, kept, letters, seed: int) -> dict:
+    """The model's estimate over everything scored, and confident learning redone on each split's part
+    (same out-of-fold probabilities): small before and after cleaning, and large as kept."""
+    from .noise import confident_learning
+
+    info = {"model": _noise_summary(estimate, letters), "splits": {}}
+    parts = {
+        "small before cleaning": in_small[scored_rows],
+        "small": (kept & in_small)[scored_rows],
+        "large": (kept & ~in_small)[scored_rows],
+    }
+    for name, mask in parts.items():
+        if mask.any():
+            subset = confident_learning(
+                labels[scored_rows][mask],
+                estimate.probabilities[mask],
+                families[scored_rows][mask],
+                seed=seed,
+            )
+            summary = _noise_summary(subset, letters)
+            summary.pop("model")
+            info["splits"][name] = summary
+    return info
 
 
 def _final_records(

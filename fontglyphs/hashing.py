@@ -12,16 +12,19 @@ search functions take; ``GlyphHash`` wraps one row as a value.
 
 >>> import numpy as np
 >>> glyphs = np.zeros((3, 28, 28), np.uint8)
->>> glyphs[:, 4:24, 9:19] = 255             # two identical bars ...
->>> glyphs[2, 4:24, 18] = 0                  # ... and one a column thinner
+>>> glyphs[:, 4:24, 6:11] = 255                   # an "L" ...
+>>> glyphs[:, 19:24, 6:22] = 255
+>>> glyphs[2] = np.roll(glyphs[0], 1, axis=1)     # ... the same "L", and one shifted a pixel right
 >>> packed = phash(glyphs)
 >>> packed.shape, packed.dtype
 ((3, 8), dtype('uint8'))
 >>> a, b, c = (GlyphHash.from_packed(row) for row in packed)
->>> a == b, 0 < a - c <= 8, GlyphHash.from_hex(str(a)) == a
-(True, True, True)
+>>> str(a), a == b, a - c, GlyphHash.from_hex(str(a)) == a
+('c76738983c983c67', True, 8, True)
 >>> near_duplicate_groups(as_uint64(packed), max_distance=8)
 array([0, 0, 0])
+>>> near_duplicate_pairs(as_uint64(packed), max_distance=8).distance
+array([0, 8, 8])
 """
 
 from __future__ import annotations
@@ -48,11 +51,13 @@ HASH_CHUNK = 256  # images per resize/DCT batch: keeps the float64 scratch in ca
 BLAS_CALL_WORK = 1 << 18
 
 SearchMethod = Literal["auto", "index", "brute"]
-# Per-element costs measured on a 2-core machine (seconds); they only steer the search planner.
-SORT_COST = 80e-9  # mask, argsort and run detection, per hash per table
-CANDIDATE_COST = 60e-9  # expand, gather, xor and popcount, per candidate pair
-BRUTE_COST = 4e-9  # xor and popcount, per pair of the all-pairs scan
+# CPU seconds per element measured on the 2-core reference VM; they only steer the search planner.
+SORT_COST = 50e-9  # mask, mix, radix sort and run detection, per hash per table
+CANDIDATE_COST = 30e-9  # expand, gather, xor and popcount, per candidate pair
+BRUTE_COST = 3e-9  # xor and popcount, per pair of the all-pairs scan
 MAX_TABLES = 2000
+# Odd multiplier (2**64 / golden ratio) that mixes a table key into its top 32 bits.
+KEY_MIX = np.uint64(0x9E3779B97F4A7C15)
 CANDIDATE_CHUNK = 1 << 22  # candidate pairs verified at once, bounding scratch memory
 
 
@@ -299,7 +304,8 @@ def _phash_bits(images: np.ndarray, hash_size: int, scratch: _Scratch) -> np.nda
     if n % 2:
         margin[:, n // 2] = np.inf  # the median element itself is not above the median either way
     bits = low > median[:, None]
-    unsure = margin.min(axis=1) <= 2.0**-30 * 4 * 255 * side * side
+    largest = 4 * 255 * side * side  # |coefficient| <= 2 * 2 * sum of the pixels
+    unsure = margin.min(axis=1) <= 2.0**-30 * largest
     if unsure.any():
         bits[unsure] = _phash_exact_bits(pixels[unsure], hash_size).reshape(-1, n)
     return bits
@@ -513,30 +519,36 @@ def _plan(n_sorted: int, n_pairs: float, max_distance: int, method: SearchMethod
     return _table_masks(best_blocks, max_distance)
 
 
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """Stable argsort of uint32 keys as two 16-bit passes, which numpy radix-sorts in linear time."""
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
+
+
 def _table_candidates(keys: np.ndarray, n_left: int | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Pairs of positions in ``keys`` whose keys are equal.
+    """Pairs of positions in ``keys`` (masked hashes) whose keys are equal.
 
     n_left None: self-join, pairs (a, b) with a < b. Otherwise keys[:n_left] are the left set and the
-    rest the right set, and pairs are (left position, right position - n_left).
+    rest the right set, and pairs are (left position, right position - n_left). Keys are mixed down
+    to 32 bits first; a collision only adds a candidate, which verification drops.
     """
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
+    mixed = ((keys * KEY_MIX) >> 32).astype(np.uint32)
+    order = _stable_order(mixed)  # stable: equal keys keep ascending positions, lefts before rights
+    ordered = mixed[order]
     edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-    run_start = np.concatenate(([0], edges))
-    run_stop = np.concatenate((edges, [len(keys)]))
-    run_length = run_stop - run_start
+    run_start, run_stop = np.concatenate(([0], edges)), np.concatenate((edges, [len(keys)]))
+    crowded = run_stop - run_start > 1
+    run_start, run_stop = run_start[crowded], run_stop[crowded]
+    run, position = _expand_ranges(run_start, run_stop)
     if n_left is None:
-        # stable sort: within a run positions are ascending, so partners after p are larger indices
-        starts = np.arange(1, len(keys) + 1)
-        stops = np.repeat(run_stop, run_length)
+        first = position + 1
     else:
-        # stable sort: within a run every left entry comes before every right entry
-        is_left = order < n_left
-        lefts = np.add.reduceat(is_left.astype(np.int64), run_start)
-        starts = np.where(is_left, np.repeat(run_start + lefts, run_length), 0)
-        stops = np.where(is_left, np.repeat(run_stop, run_length), 0)
-    for owner, position in _expand_ranges_chunked(starts, stops):
-        a, b = order[owner], order[position]
+        is_left = order[position] < n_left
+        lefts = np.bincount(run[is_left], minlength=len(run_start))
+        run, position = run[is_left], position[is_left]
+        first = run_start[run] + lefts[run]
+    for owner, partner in _expand_ranges_chunked(first, run_stop[run]):
+        a, b = order[position[owner]], order[partner]
         yield (a, b) if n_left is None else (a, b - n_left)
 
 
@@ -546,10 +558,10 @@ def _index_join(
     """Pairs within max_distance found through the multi-index tables, each reported once."""
     other = left if right is None else right
     n_left = None if right is None else len(left)
+    both = left if right is None else np.concatenate((left, right))
     codes = []
     for mask in masks:
-        keys = left & np.uint64(mask) if right is None else np.concatenate((left, right)) & np.uint64(mask)
-        for a, b in _table_candidates(keys, n_left):
+        for a, b in _table_candidates(both & np.uint64(mask), n_left):
             near = np.bitwise_count(left[a] ^ other[b]) <= max_distance
             codes.append(a[near] * len(other) + b[near])
     unique = np.unique(np.concatenate([np.zeros(0, np.int64), *codes]))
@@ -634,14 +646,14 @@ def near_duplicate_groups(hashes: np.ndarray, max_distance: int, method: SearchM
     What a dedup stage needs: keep one item per id. Equal hashes are merged before any pair is formed,
     so large clusters of exact copies cost nothing. Ids are numbered 0, 1, ... in order of first item.
     """
-    from scipy.sparse import coo_matrix
+    from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
 
     _check_search_args(hashes, "hashes", max_distance, method)
     groups = _group_equal(hashes)
     value_a, value_b = _value_pairs(groups.values, None, max_distance, method)
     n_values = len(groups.values)
-    graph = coo_matrix((np.ones(len(value_a), np.int8), (value_a, value_b)), shape=(n_values, n_values))
+    graph = coo_array((np.ones(len(value_a), np.int8), (value_a, value_b)), shape=(n_values, n_values))
     labels = connected_components(graph, directed=False)[1][groups.inverse]
     _, first_item, label_index = np.unique(labels, return_index=True, return_inverse=True)
     rank = np.empty(len(first_item), np.int64)

@@ -34,7 +34,7 @@ import freetype.raw as ft
 import numpy as np
 
 from .errors import UsageError
-from .fonts import FaceInfo, glyph_index, open_faces
+from .fonts import FaceInfo, ft_error_message, glyph_index, open_faces
 
 FIT_MODES = ("stretch", "contain")
 MAX_SIZE = 1024
@@ -134,16 +134,12 @@ class _Canvas:
         self.pixels.fill(0)
         error = ft.FT_Outline_Get_Bitmap(self.library, outline_ref, self.bitmap_ref)
         if error:
-            raise GlyphError(f"rasterizer failed ({_ft_message(error)})")
+            raise GlyphError(f"rasterizer failed ({ft_error_message(error)})")
         return self.pixels.copy()
 
 
 class GlyphError(Exception):
     """One glyph that FreeType cannot load or rasterize; the font's other glyphs may be fine."""
-
-
-def _ft_message(code: int) -> str:
-    return freetype.FT_Exception._errors.get(code, f"FreeType error 0x{code:02X}")
 
 
 class _Outline:
@@ -162,7 +158,7 @@ class _Outline:
         """Load glyph ``index``; False when it has no outline points."""
         error = ft.FT_Load_Glyph(self.handle, index, _LOAD_FLAGS)
         if error:
-            raise GlyphError(f"glyph {index} does not load ({_ft_message(error)})")
+            raise GlyphError(f"glyph {index} does not load ({ft_error_message(error)})")
         slot = self.slot.contents
         if slot.format != _OUTLINE_FORMAT:
             raise GlyphError(f"glyph {index} is not an outline")
@@ -171,7 +167,7 @@ class _Outline:
     def box(self) -> tuple[int, int, int, int]:
         error = ft.FT_Outline_Get_BBox(self.ref, self.bbox_ref)
         if error:
-            raise GlyphError(f"invalid outline ({_ft_message(error)})")
+            raise GlyphError(f"invalid outline ({ft_error_message(error)})")
         return self.bbox.xMin, self.bbox.yMin, self.bbox.xMax, self.bbox.yMax
 
     def scale(self, sx: float, sy: float) -> None:

@@ -152,7 +152,7 @@ def render_font_task(task: FontTask) -> dict:
         rejects.append(RejectRecord(task.font_path, "*", "no faces"))
     elif not records:
         rejects.append(RejectRecord(task.font_path, "*", "no letter could be rendered"))
-    return {"records": [asdict(r) for r in records], "rejects": [asdict(r) for r in rejects]}
+    return {"records": [vars(r) for r in records], "rejects": [vars(r) for r in rejects]}
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -31,9 +31,10 @@ _OVERLAP_SIMPLE = 0x40
 
 # Table tags by their 6-bit index in the table directory (spec 4.1); "_" stands for a space.
 _KNOWN_TAGS = [tag.replace("_", " ").encode("ascii") for tag in (
-    "cmap head hhea hmtx maxp name OS/2 post cvt_ fpgm glyf loca prep CFF_ VORG EBDT EBLC gasp hdmx kern LTSH "
-    "PCLT VDMX vhea vmtx BASE GDEF GPOS GSUB EBSC JSTF MATH CBDT CBLC COLR CPAL SVG_ sbix acnt avar bdat bloc "
-    "bsln cvar fdsc feat fmtx fvar gvar hsty just lcar mort morx opbd prop trak Zapf Silf Glat Gloc Feat Sill"
+    "cmap head hhea hmtx maxp name OS/2 post cvt_ fpgm glyf loca prep CFF_ VORG EBDT EBLC gasp hdmx kern "
+    "LTSH PCLT VDMX vhea vmtx BASE GDEF GPOS GSUB EBSC JSTF MATH CBDT CBLC COLR CPAL SVG_ sbix acnt avar "
+    "bdat bloc bsln cvar fdsc feat fmtx fvar gvar hsty just lcar mort morx opbd prop trak Zapf Silf Glat "
+    "Gloc Feat Sill"
 ).split()]
 
 
@@ -64,7 +65,7 @@ def _read_tables(data: bytes) -> tuple[int, dict[bytes, tuple[bytes, int]]]:
     """(sfnt flavor, tag -> (table data as stored, transform version)) of a WOFF2 file."""
     import brotli
 
-    signature, flavor, _length, count, _reserved, _sfnt_size, total_compressed, *_ = _HEADER.unpack_from(data, 0)
+    signature, flavor, _length, count, _reserved, _size, total_compressed, *_ = _HEADER.unpack_from(data, 0)
     if signature != b"wOF2":
         raise ValueError("not a WOFF2 file")
     if flavor == 0x74746366:  # 'ttcf'
@@ -84,7 +85,10 @@ def _read_tables(data: bytes) -> tuple[int, dict[bytes, tuple[bytes, int]]]:
         if transformed:
             length, pos = _base128(data, pos)
         entries.append((tag, length, version if transformed else -1))
-    stream = brotli.decompress(data[pos:pos + total_compressed])
+    try:
+        stream = brotli.decompress(data[pos:pos + total_compressed])
+    except brotli.error as error:
+        raise ValueError(f"brotli stream does not decompress ({error})") from None
     tables, offset = {}, 0
     for tag, length, version in entries:
         tables[tag] = (stream[offset:offset + length], version)
@@ -135,7 +139,9 @@ def _glyf_and_loca(data: bytes) -> tuple[bytes, bytes, np.ndarray]:
     for size in sizes:
         streams.append(data[pos:pos + size])
         pos += size
-    contour_stream, points_stream, flag_stream, glyph_stream, composite_stream, bbox_stream, instructions = streams
+    contour_stream, points_stream, flag_stream, glyph_stream, composite_stream, bbox_stream, code_stream = (
+        streams
+    )
     overlap = np.frombuffer(data[pos:pos + (count + 7) // 8], np.uint8) if option_flags & 1 else None
 
     contours = np.frombuffer(contour_stream, ">i2", count=count).astype(np.int64)
@@ -160,7 +166,8 @@ def _glyf_and_loca(data: bytes) -> tuple[bytes, bytes, np.ndarray]:
     bboxes = np.frombuffer(bbox_stream, ">i2", offset=len(bbox_bitmap) // 8).reshape(-1, 4).astype(np.int64)
     glyph_bbox = np.zeros((count, 4), np.int64)
     glyph_bbox[bbox_bitmap[:count].astype(bool)] = bboxes[: int(bbox_bitmap[:count].sum())]
-    pieces: list[tuple[int, int, int, bool, int, int]] = []  # kind, composite start/end, instructions?, at, length
+    # (kind, composite start, composite end, has instructions, instruction start, instruction length)
+    pieces: list[tuple[int, int, int, bool, int, int]] = []
     glyph_pos = composite_pos = instruction_pos = 0
     for glyph, kind in enumerate(contours.tolist()):
         if kind == 0:
@@ -180,7 +187,8 @@ def _glyf_and_loca(data: bytes) -> tuple[bytes, bytes, np.ndarray]:
         instruction_pos += length
 
     point_glyph = np.repeat(np.arange(count), glyph_points)
-    offsets = np.array(triplet_start, np.int64)[point_glyph] + size_start[:-1] - size_start[point_start[point_glyph]]
+    first_byte = np.array(triplet_start, np.int64)[point_glyph]
+    offsets = first_byte + size_start[:-1] - size_start[point_start[point_glyph]]
     dx, dy = _triplet_deltas(flags, glyph_stream, offsets)
 
     # Bounding boxes of simple glyphs without an explicit one: extremes of the absolute coordinates.
@@ -207,7 +215,7 @@ def _glyf_and_loca(data: bytes) -> tuple[bytes, bytes, np.ndarray]:
     for glyph, (kind, start, end, has_instructions, instruction_start, length) in enumerate(pieces):
         if kind != 0:
             header = _GLYPH_HEADER.pack(kind, *boxes[glyph])
-            code = instructions[instruction_start:instruction_start + length]
+            code = code_stream[instruction_start:instruction_start + length]
             if kind > 0:
                 c0, c1 = contour_start[glyph], contour_start[glyph + 1]
                 p0, p1 = points[glyph], points[glyph + 1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables.DefaultTable import DefaultTable
 
 from fontglyphs import fonts as fontmod
+from fontglyphs import woff2 as woff2mod
 from fontglyphs.cli import cli
 from fontglyphs.errors import FontLoadError, UsageError
 from fontglyphs.fonts import (
@@ -34,6 +36,7 @@ from fontglyphs.fonts import (
     open_faces,
     read_font,
 )
+from fontglyphs.raster import render_font
 
 SHA = "ab" * 32
 
@@ -287,3 +290,68 @@ def test_fonts_command_lists_each_file_even_identical_copies(listing, tmp_path):
     args = ["fonts", str(tmp_path), str(listing / "Plain.ttf")]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0 and result.output.count("Plain Sans") == 2
+
+
+# ---------------------------------------------------------------------------------------------------
+# WOFF2: the fast decoder agrees with fontTools
+# ---------------------------------------------------------------------------------------------------
+
+
+def _outlines(sfnt: bytes) -> dict[str, tuple]:
+    from fontTools.pens.recordingPen import RecordingPen
+
+    font = TTFont(io.BytesIO(sfnt))
+    glyphs, result = font.getGlyphSet(), {}
+    for name in font.getGlyphOrder():
+        pen = RecordingPen()
+        glyphs[name].draw(pen)
+        glyph = font["glyf"][name]
+        box = (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax) if glyph.numberOfContours else None
+        code = glyph.program.getBytecode() if hasattr(glyph, "program") else b""
+        result[name] = (pen.value, font["hmtx"][name], box, code)
+    return result
+
+
+def test_fast_woff2_decoder_matches_fonttools(tmp_path):
+    from fontTools.ttLib.tables import ttProgram
+    from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
+    from fontTools.ttLib.woff2 import compress
+
+    path = build_font(tmp_path / "Src.ttf", letters="ABCDEFGHIJK", slant=0.3)
+    font = TTFont(str(path))
+    glyf = font["glyf"]
+    program = ttProgram.Program()
+    program.fromBytecode(bytes([0xB0, 0x01, 0x2B] * 100))  # long instructions: a 3-byte 255UInt16 length
+    glyf["g_A"].program = program
+    composite = Glyph()
+    composite.numberOfContours = -1
+    composite.components = []
+    for name, dx, dy in (("g_I", 0, 0), ("g_E", 700, -300)):  # a word offset and a byte offset
+        component = GlyphComponent()
+        component.glyphName, component.x, component.y, component.flags = name, dx, dy, 0x4
+        composite.components.append(component)
+    composite.program = program
+    glyf["g_K"] = composite
+    composite.recalcBounds(glyf)
+    font["hmtx"]["g_K"] = (1500, composite.xMin)
+    font.save(str(path))
+    woff2 = tmp_path / "Src.woff2"
+    compress(str(path), str(woff2), transform_tables={"glyf", "loca", "hmtx"})
+
+    data = woff2.read_bytes()
+    fast, slow = woff2mod.decompress_woff2(data), fontmod._decompress_woff2_fonttools(data)
+    assert _outlines(fast) == _outlines(slow)
+    images = render_font(woff2, "AIK")[0].images
+    assert list(images) == ["A", "I", "K"]
+
+
+def test_fast_woff2_decoder_rejects_what_it_cannot_read(tmp_path):
+    data = build_font(tmp_path / "W.woff2", flavor="woff2").read_bytes()
+    with pytest.raises((ValueError, IndexError)):
+        woff2mod.decompress_woff2(data[: len(data) // 2])
+    collection = bytearray(data)
+    collection[4:8] = b"ttcf"
+    with pytest.raises(ValueError, match="collections"):
+        woff2mod.decompress_woff2(bytes(collection))
+    with pytest.raises(FontLoadError, match="corrupt WOFF2"):
+        read_font(tmp_path / "Half.woff2", data[: len(data) // 2])

@@ -28,7 +28,7 @@ from PIL import Image
 
 from fontglyphs.cli import cli
 from fontglyphs.errors import DatasetError, UsageError
-from fontglyphs.manifest import GlyphRecord, write_manifest
+from fontglyphs.manifest import GlyphRecord, read_manifest, write_manifest
 from fontglyphs.review.decisions import (
     REJECTING,
     Decision,
@@ -382,6 +382,13 @@ def test_missing_manifest_or_empty_split_is_a_clear_error(tmp_path: Path, output
         ReviewSession.load(only_large)
     with pytest.raises(UsageError, match="--by 'colour'"):
         ReviewSession.load(output, by="colour")
+
+
+def test_a_label_index_with_two_letters_is_refused(output: Path) -> None:
+    records = read_manifest(output / "clean" / "manifest.csv")
+    records[0] = replace(records[0], letter="Z")
+    with pytest.raises(DatasetError, match="manifest.csv: label 0 is both 'Z' and 'A'"):
+        ReviewSession(output, "small", records, {}, {})
 
 
 def test_apply_saves_a_batch_at_once_with_reviewer_and_time(output: Path) -> None:

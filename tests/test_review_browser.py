@@ -7,6 +7,7 @@ when any is missing. ``FONTGLYPHS_REVIEW_SCREENSHOTS=docs/img`` also writes the 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -15,10 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fontfactory import build_font
 from PIL import Image, ImageDraw, ImageFont
 from test_review import LETTERS, FixtureFont, build_output, running
 
+from fontglyphs.clean import CleanConfig, clean_dataset
+from fontglyphs.letters import parse_letters
 from fontglyphs.manifest import read_manifest, write_manifest
+from fontglyphs.render import RenderConfig, render_fonts
 from fontglyphs.review.decisions import Decision, read_decisions, reviewed_error_estimate, write_decision
 from fontglyphs.review.server import ReviewServer, make_server
 
@@ -36,8 +41,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """One Chromium for the module (it takes a second or two to start); each test has its own server."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in [
@@ -51,7 +57,7 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         "--disable-sync",
         "--disable-dev-shm-usage",
         "--window-size=1440,1000",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
@@ -167,6 +173,37 @@ def test_a_refused_decision_is_reported_and_undone_on_the_page(
         wait_for(lambda: "Not saved" in toast.text)
         first = browser.find_element(By.CSS_SELECTOR, ".tile")
         wait_for(lambda: first.get_attribute("data-decision") is None)
+
+
+def test_a_rejection_in_the_browser_changes_the_next_clean(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    """The whole loop: render, clean, reject a small glyph on the page, clean again, read the report."""
+    for index in range(8):
+        build_font(tmp_path / "fonts" / f"f{index}.ttf", family=f"Family {index}", cell=90 + 5 * index)
+    output = tmp_path / "output"
+    render_fonts(
+        [tmp_path / "fonts"], output / "glyphs", RenderConfig(parse_letters("A-J")), workers=1, progress=False
+    )
+    config = CleanConfig(noise=False, small_fraction=0.5)
+    clean_dataset(output / "glyphs", output, config)
+    with running(make_server(output, reviewer="e2e")) as server:
+        open_page(browser, server)
+        key, letter = selected(browser)
+        press(browser, "n")
+        wait_for(decision_of(output / "clean" / "review.csv", key, letter))
+
+    clean_dataset(output / "glyphs", output, config)
+    review = json.loads((output / "clean" / "report.json").read_text())["review"]
+    assert (review["reviewed"], review["overruled"], review["label_errors"], review["rejected"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    [record] = [
+        r for r in read_manifest(output / "clean" / "manifest.csv") if (r.key, r.letter) == (key, letter)
+    ]
+    assert record.split != "small" and "review" in record.flag_list()
+    assert not (output / "small" / letter / f"{key}.png").exists()
 
 
 # ---------------------------------------------------------------------------------------------------

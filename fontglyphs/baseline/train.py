@@ -96,6 +96,7 @@ class TrainConfig:
     time_budget: float | None = None  # seconds of training (validation included) before stopping cleanly
     compile: bool = False  # torch.compile the model (worth it on GPU for long runs)
     quiet: bool = False  # no progress bars
+    threads: int | None = None  # CPU threads per process; None: all cores, split between local processes
     hyp: dict = field(default_factory=dict)  # nested overrides of HYP, e.g. {"aug": {"rotate": 0.0}}
 
     def hyperparameters(self, device_type: str) -> dict:
@@ -201,11 +202,9 @@ def _sum_over_processes(values: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------------
 
 
-def use_all_cores(procs: Processes) -> int:
+def use_all_cores(procs: Processes, threads: int | None) -> None:
     # torch's default may leave cores idle; CPU processes on one machine split the cores between them.
-    threads = max(1, (os.cpu_count() or 1) // procs.local_world_size)
-    torch.set_num_threads(threads)
-    return threads
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // procs.local_world_size))
 
 
 def use_fast_cuda_kernels(hyp: dict) -> None:
@@ -216,7 +215,7 @@ def use_fast_cuda_kernels(hyp: dict) -> None:
 
 
 @contextlib.contextmanager
-def torch_settings(device: torch.device, hyp: dict, procs: Processes) -> Iterator[None]:
+def torch_settings(device: torch.device, config: TrainConfig, hyp: dict, procs: Processes) -> Iterator[None]:
     """Apply the speed/determinism settings for one training run and restore torch's global state after."""
     saved = (
         torch.get_num_threads(),
@@ -226,7 +225,7 @@ def torch_settings(device: torch.device, hyp: dict, procs: Processes) -> Iterato
     )
     try:
         if device.type == "cpu":
-            use_all_cores(procs)
+            use_all_cores(procs, config.threads)
         else:
             use_fast_cuda_kernels(hyp)
         torch.use_deterministic_algorithms(hyp["deterministic"], warn_only=True)
@@ -433,7 +432,9 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
         checkpoint["model"], hyp["net"], len(checkpoint["letters"]), tuple(checkpoint["image_shape"])
     )
     model.load_state_dict(checkpoint["state_dict"])
-    return model.to(device).eval(), checkpoint
+    # The memory format it was trained in: the same conv kernels, so bit-identical predictions.
+    memory_format = torch.channels_last if hyp["channels_last"] else torch.preserve_format
+    return model.to(device, memory_format=memory_format).eval(), checkpoint
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -599,7 +600,7 @@ def train(config: TrainConfig, train_set, val_set) -> tuple[nn.Module, History]:
     device = resolve_device(config.device)
     hyp = config.hyperparameters(device.type)
     procs = current_processes()
-    with torch_settings(device, hyp, procs):
+    with torch_settings(device, config, hyp, procs):
         return _train(config, hyp, device, procs, train_set, val_set)
 
 

@@ -63,23 +63,16 @@ from .common import echo_summary, library_errors, output_option, quiet_option, s
     default=None,
     help="Report folder name under OUTPUT/baseline [default: MODEL-TRAIN-TEST-seedSEED].",
 )
-@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model (pays off on GPU).")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CPU threads per process [default: all cores, split between the processes on this machine].",
+)
+@click.option("--compile", "compile", is_flag=True, help="torch.compile the model (pays off on GPU).")
 @quiet_option
 @library_errors
-def baseline(
-    train_source,
-    test_source,
-    model,
-    device,
-    epochs,
-    time_budget,
-    batch_size,
-    seed,
-    output_dir,
-    run_name,
-    compile_model,
-    quiet,
-):
+def baseline(train_source: str, test_source: str, output_dir: str, run_name: str | None, **options) -> None:
     """Train the baseline on TRAIN, hold out whole font families for validation, test once on TEST.
 
     Writes metrics.json, confusion.png, mistakes.png, curves.png and model.pt to OUTPUT/baseline/RUN/.
@@ -93,16 +86,7 @@ def baseline(
     """
     from ..baseline import TrainConfig, run_baseline
 
-    config = TrainConfig(
-        model=model,
-        device=device,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        time_budget=time_budget,
-        compile=compile_model,
-        quiet=quiet,
-    )
+    config = TrainConfig(**options)  # the remaining options are named like TrainConfig's fields
     result = run_baseline(train_source, test_source, config, output_dir=output_dir, run_name=run_name)
     if result.is_main:
-        echo_summary(result.summary, quiet)
+        echo_summary(result.summary, config.quiet)

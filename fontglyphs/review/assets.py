@@ -38,8 +38,9 @@ INDEX_HTML = """<!doctype html>
 </header>
 <main id="groups"><p class="empty">Loading&hellip;</p></main>
 <div id="relabel" hidden>
-  <p>Relabel <b id="relabel-from"></b> as&hellip; type the letter, <kbd>Esc</kbd> cancels</p>
+  <p>Relabel <b id="relabel-from"></b> as&hellip; type or click the letter</p>
   <div id="relabel-letters"></div>
+  <button id="relabel-cancel"><kbd>Esc</kbd>cancel</button>
 </div>
 <div id="toast" role="status" aria-live="polite"></div>
 <footer>
@@ -139,7 +140,7 @@ main { padding: 14px 20px 64px; }
   box-shadow: 0 10px 40px rgba(0, 0, 0, 0.6);
 }
 #relabel p { margin: 0 0 10px; }
-#relabel-letters { display: flex; flex-wrap: wrap; gap: 6px; max-width: 420px; }
+#relabel-letters { display: flex; flex-wrap: wrap; gap: 6px; max-width: 420px; margin-bottom: 12px; }
 #relabel-letters button { padding: 4px 10px; font-size: 18px; font-weight: 700; }
 #toast {
   position: fixed; z-index: 4; right: 20px; bottom: 44px; max-width: 480px; padding: 8px 14px;
@@ -465,10 +466,14 @@ document.addEventListener("keydown", (event) => {
   action();
 });
 
+// Buttons never take the focus, so Space keeps turning pages instead of pressing the last button.
+document.addEventListener("mousedown", (event) => {
+  if (event.target.closest("button")) event.preventDefault();
+});
 for (const button of document.querySelectorAll("button[data-action]")) {
-  button.addEventListener("mousedown", (event) => event.preventDefault());  // keep keys on the page
   button.addEventListener("click", () => ACTIONS[button.dataset.action]());
 }
+$("relabel-cancel").addEventListener("click", () => finishRelabel(null));
 
 showPage(0);
 """

@@ -192,15 +192,15 @@ class ReviewSession:
         self.output_dir = output_dir
         self.glyph_root = output_dir / "glyphs"
         self.review_path = output_dir / "clean" / REVIEW_NAME
+        manifest = output_dir / "clean" / MANIFEST_NAME
         self.split = split
         self.reviewer = reviewer
         self.by = by
         self.clock = clock
-        self.letters = _letters_by_label(records)
+        self.letters = _letters_by_label(records, manifest)
         self.predictions = predictions
         self.shown = {(r.key, r.letter): r for r in records if r.split == split and r.status == "ok"}
         if not self.shown:
-            manifest = output_dir / "clean" / MANIFEST_NAME
             raise DatasetError(f"{manifest}: no images in split {split!r} to review")
         self.image_paths = {r.path for r in self.shown.values()}
         self.decisions = dict(decisions)
@@ -324,11 +324,11 @@ class ReviewSession:
         return decision
 
 
-def _letters_by_label(records: Sequence[GlyphRecord]) -> dict[int, str]:
+def _letters_by_label(records: Sequence[GlyphRecord], manifest: Path) -> dict[int, str]:
     letters: dict[int, str] = {}
     for record in records:
         if letters.setdefault(record.label, record.letter) != record.letter:
             raise DatasetError(
-                f"manifest: label {record.label} is both {letters[record.label]!r} and {record.letter!r}"
+                f"{manifest}: label {record.label} is both {letters[record.label]!r} and {record.letter!r}"
             )
     return dict(sorted(letters.items()))
