@@ -85,11 +85,32 @@ def render_corpus(font_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, np.nda
     return np.stack(faces), np.array(families), np.array(names)
 
 
-def render_dot_font(directory: Path, index: int, rng: np.random.Generator, outlines: dict | None) -> np.ndarray:
-    weight, slant = float(rng.uniform(0.5, 1.0)), float(rng.uniform(-0.2, 0.35))
-    path = build_font(directory / f"dots{index}.ttf", family=f"Dots {index}", weight=weight, slant=slant, outlines=outlines)
+def render_dot_font(directory: Path, index: int, weight: float, slant: float, outlines: dict | None = None):
+    """The ten letters of a FontBuilder dot-matrix font; ``outlines={"A": "C", ...}`` draws C under A."""
+    path = build_font(
+        directory / f"dots{index}.ttf", family=f"Dots {index}", weight=weight, slant=slant, outlines=outlines
+    )
     (glyphs,) = render_font(path, LETTERS, RenderOptions())
     return np.stack([glyphs.images[letter] for letter in LETTERS])
+
+
+def base_set(font_dirs: list[Path], dot_fonts: int, seed: int, workdir: Path, cache: Path | None) -> dict:
+    if cache is not None and cache.exists():
+        with np.load(cache) as data:
+            return dict(data)
+    faces, families, names = render_corpus(font_dirs)
+    rng = np.random.default_rng(seed)
+    params = np.column_stack([rng.uniform(0.5, 1.0, dot_fonts), rng.uniform(-0.2, 0.35, dot_fonts)])
+    dots = [render_dot_font(workdir, i, w, s) for i, (w, s) in enumerate(params)]
+    base = {
+        "faces": np.concatenate([faces, np.stack(dots)]) if dots else faces,
+        "families": np.concatenate([families, [f"Dots {i}" for i in range(dot_fonts)]]),
+        "names": np.concatenate([names, [f"dots{i}.ttf" for i in range(dot_fonts)]]),
+        "dot_params": np.concatenate([np.full((len(faces), 2), np.nan), params]),
+    }
+    if cache is not None:
+        np.savez_compressed(cache, **base)
+    return base
 
 
 def derangement(rng: np.random.Generator) -> np.ndarray:
@@ -100,47 +121,182 @@ def derangement(rng: np.random.Generator) -> np.ndarray:
 
 
 def plant(base: dict, rate: float, seed: int, workdir: Path) -> dict:
-    """Images, given labels, true labels and the kind of each planted error for one rate."""
+    """One planted data set: images, given and true labels, and each image's kind of error
+    (0 none, 1 wrong-outline font, 2 relabel). Letter L of a wrong font draws the outline perm[L]."""
     rng = np.random.default_rng(seed)
     faces = base["faces"].copy()
     n_faces = len(faces)
-    given = np.tile(np.arange(K), (n_faces, 1))
-    kind = np.zeros((n_faces, K), dtype=np.int8)  # 0 clean, 1 wrong-outline font, 2 relabel
+    true = np.tile(np.arange(K), (n_faces, 1))
+    kind = np.zeros((n_faces, K), dtype=np.int8)
     target = round(rate * n_faces * K)
-    wrong_fonts = rng.choice(n_faces, round(target / 2 / K), replace=False)
-    for face in wrong_fonts:
-        perm = derangement(rng)  # letter L is drawn with the outline of letter perm[L]
-        if base["is_dot"][face]:
+    for face in rng.choice(n_faces, round(target / 2 / K), replace=False):
+        perm = derangement(rng)
+        weight, slant = base["dot_params"][face]
+        if np.isnan(weight):  # a corpus face: its own images, named after the wrong letters
+            faces[face] = faces[face][perm]
+        else:
             outlines = {LETTERS[i]: LETTERS[perm[i]] for i in range(K)}
-            faces[face] = render_dot_font(workdir, int(base["dot_index"][face]), base["dot_rng"][face](), outlines)
-            given[face] = np.arange(K)
-            true = perm
-        else:  # the image of outline t is now named letter inverse(perm)[t]
-            true = np.arange(K)
-            given[face] = np.argsort(perm)
-        kind[face] = 1
-        base_true = true
-        if base["is_dot"][face]:
-            base["_true_tmp"] = base_true
-        faces[face], given[face] = faces[face], given[face]
-        if base["is_dot"][face]:
-            given[face], true = np.arange(K), perm
-        base.setdefault("_true", {})[int(face)] = true
-    true_labels = np.tile(np.arange(K), (n_faces, 1))
-    for face, true in base.get("_true", {}).items():
-        true_labels[face] = true
-    base.pop("_true", None)
-    base.pop("_true_tmp", None)
-    free = np.flatnonzero(kind.ravel() == 0)
-    relabelled = rng.choice(free, target - K * len(wrong_fonts), replace=False)
-    flat_given = given.ravel()
-    flat_given[relabelled] = (true_labels.ravel()[relabelled] + rng.integers(1, K, len(relabelled))) % K
-    kind.ravel()[relabelled] = 2
-    return {
-        "images": faces.reshape(-1, *faces.shape[2:]),
-        "given": flat_given,
-        "true": true_labels.ravel(),
-        "kind": kind.ravel(),
-        "groups": np.repeat(base["families"], K),
-        "faces": np.repeat(np.arange(n_faces), K),
+            faces[face] = render_dot_font(workdir, int(face), weight, slant, outlines)
+        true[face], kind[face] = perm, 1
+    true, kind = true.ravel(), kind.ravel()
+    given = true.copy()
+    relabelled = rng.choice(np.flatnonzero(kind == 0), target - int((kind == 1).sum()), replace=False)
+    given[relabelled] = (true[relabelled] + rng.integers(1, K, len(relabelled))) % K
+    kind[relabelled] = 2
+    # Wrong fonts: the image of cmap letter L is given L whatever it draws.
+    given[kind == 1] = np.tile(np.arange(K), n_faces)[kind == 1]
+    return {"images": faces.reshape(-1, *faces.shape[2:]), "given": given, "true": true, "kind": kind}
+
+
+def without_faces(base: dict, drop: np.ndarray) -> dict:
+    keep = np.setdiff1d(np.arange(len(base["faces"])), drop)
+    return {name: values[keep] for name, values in base.items()}
+
+
+def run(data: dict, families: np.ndarray, args) -> tuple[dict, float]:
+    started = time.perf_counter()
+    estimate = estimate_label_noise(
+        data["images"],
+        data["given"],
+        np.repeat(families, K),
+        K,
+        folds=args.folds,
+        seed=args.seed,
+        epochs=args.epochs,
+        progress=not args.quiet,
+    )
+    return estimate, time.perf_counter() - started
+
+
+def scores(estimate, data: dict) -> dict:
+    wrong = data["given"] != data["true"]
+    flagged = estimate.suspects
+    naive = float(np.mean(estimate.predicted != data["given"]))
+    row = {
+        "truth": float(wrong.mean()),
+        "rate": estimate.rate,
+        "interval": estimate.rate_interval,
+        "error_pp": 100 * abs(estimate.rate - wrong.mean()),
+        "naive": naive,
+        "naive_error_pp": 100 * abs(naive - wrong.mean()),
+        "precision": float(wrong[flagged].mean()) if flagged.any() else float("nan"),
+        "recall": float(flagged[wrong].mean()) if wrong.any() else float("nan"),
+        "suspects": int(flagged.sum()),
+        "agreement": estimate.agreement,
     }
+    for code, name in ((1, "font"), (2, "relabel")):
+        if (data["kind"] == code).any():
+            row[f"recall_{name}"] = float(flagged[data["kind"] == code].mean())
+    return row
+
+
+def face_scores(estimate, n_faces: int) -> np.ndarray:
+    return estimate.suspects.reshape(n_faces, K).mean(axis=1)
+
+
+def cleanlab_check(estimate, given: np.ndarray) -> str:
+    """Same probabilities through the cleanlab package, when it can be imported (not a dependency)."""
+    try:
+        from cleanlab.count import estimate_joint
+        from cleanlab.filter import find_label_issues
+    except ImportError:
+        return "cleanlab not importable: no cross-check"
+    rate = 1 - np.trace(estimate_joint(given, estimate.probabilities.astype(np.float64)))
+    issues = find_label_issues(given, estimate.probabilities.astype(np.float64), n_jobs=1)
+    return (
+        f"cleanlab: rate {rate:.4%} (ours {estimate.rate:.4%}); issues {issues.sum()} (ours "
+        f"{estimate.suspects.sum()}), {np.sum(issues != estimate.suspects)} images differ"
+    )
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        f"{'planted':>8} {'truth':>7} {'estimate [95% interval]':>27} {'|err| pp':>8} {'naive':>7} "
+        f"{'naive pp':>8} {'ratio':>6} {'prec':>6} {'recall':>6} {'font':>5} {'relab':>5} {'flagged':>7} "
+        f"{'s':>5}"
+    )
+    for row in rows:
+        low, high = row["interval"]
+        ratio = row["naive_error_pp"] / max(row["error_pp"], 1e-9)
+        print(
+            f"{row['planted']:>8.2%} {row['truth']:>7.2%} {row['rate']:>9.2%} [{low:>6.2%}, {high:>6.2%}] "
+            f"{row['error_pp']:>8.2f} {row['naive']:>7.2%} {row['naive_error_pp']:>8.2f} {ratio:>6.1f} "
+            f"{row['precision']:>6.3f} {row['recall']:>6.3f} {row.get('recall_font', float('nan')):>5.2f} "
+            f"{row.get('recall_relabel', float('nan')):>5.2f} {row['suspects']:>7d} {row['seconds']:>5.0f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--fonts", nargs="*", type=Path, help="font files or folders (default: corpus + matplotlib)"
+    )
+    parser.add_argument("--dot-fonts", type=int, default=100, help="FontBuilder dot-matrix fonts to add")
+    parser.add_argument("--rates", nargs="*", type=float, default=[0.02, 0.065, 0.10])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=float, default=4.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-faces", type=int, help="a seeded random subset of the corpus faces")
+    parser.add_argument("--cache", type=Path, help="npz of the rendered base set, written once, then read")
+    parser.add_argument("--sheets", type=Path, default=Path("output/noise_validation"), help="contact sheets")
+    parser.add_argument("--json", type=Path, help="write the rows here too")
+    parser.add_argument("--cleanlab", action="store_true", help="cross-check against cleanlab if importable")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        base = base_set(args.fonts or default_font_dirs(), args.dot_fonts, args.seed, workdir, args.cache)
+        if args.max_faces and args.max_faces < len(base["faces"]):
+            corpus = np.flatnonzero(np.isnan(base["dot_params"][:, 0]))
+            drop = np.random.default_rng(args.seed).permutation(corpus)[args.max_faces :]
+            base = without_faces(base, drop)
+        n_faces = len(base["faces"])
+        print(
+            f"base set: {n_faces} faces ({int((~np.isnan(base['dot_params'][:, 0])).sum())} FontBuilder), "
+            f"{n_faces * K} images, {len(np.unique(base['families']))} families "
+            f"({time.perf_counter() - started:.0f} s to prepare)"
+        )
+
+        # 1. The corpus as it is: its own wrong fonts, for a person to confirm on a sheet.
+        clean = plant(base, 0.0, args.seed, workdir)
+        estimate, seconds = run(clean, base["families"], args)
+        per_face = face_scores(estimate, n_faces)
+        pre_existing = np.flatnonzero(per_face >= 0.5)
+        args.sheets.mkdir(parents=True, exist_ok=True)
+        if len(pre_existing):
+            images = base["faces"][pre_existing].reshape(-1, 28, 28)
+            captions = [f"{base['names'][f][:10]} {LETTERS[j]}" for f in pre_existing for j in range(K)]
+            contact_sheet(images, captions, columns=K, title="pre-existing wrong fonts (base run)").save(
+                args.sheets / "pre_existing_fonts.png"
+            )
+        unplanted = {**scores(estimate, clean), "planted": 0.0, "seconds": seconds}
+        print(
+            f"unplanted corpus: estimate {estimate.rate:.2%} {estimate.rate_interval}, "
+            f"{len(pre_existing)} faces with half or more letters flagged (sheet: {args.sheets})"
+        )
+        for face in pre_existing:
+            print(
+                f"  pre-existing: {base['names'][face]} ({base['families'][face]}): "
+                f"{per_face[face]:.0%} of its letters flagged"
+            )
+
+        # 2. Without them: the floor, then each planted rate.
+        base = without_faces(base, pre_existing)
+        rows = []
+        for rate in [0.0, *args.rates]:
+            data = plant(base, rate, args.seed + 1, workdir)
+            estimate, seconds = run(data, base["families"], args)
+            rows.append({**scores(estimate, data), "planted": rate, "seconds": seconds})
+            if args.cleanlab:
+                print("  " + cleanlab_check(estimate, data["given"]))
+        print(f"\nunplanted corpus, pre-existing wrong fonts included: estimate {unplanted['rate']:.2%}")
+        print(f"after leaving out {len(pre_existing)} pre-existing wrong faces ({len(base['faces'])} faces):")
+        print_table(rows)
+        if args.json:
+            args.json.write_text(json.dumps({"unplanted": unplanted, "rows": rows}, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()

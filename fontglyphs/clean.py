@@ -85,6 +85,8 @@ LARGE_REMOVES = frozenset({UNREADABLE, EXACT, LEAK})
 # or shapeless pictures would only teach it noise.
 UNSCORED = frozenset({EXACT, CONFLICT, BLANK, SOLID, BOX, FONT_ALIKE})
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SPLIT_ROUNDS = 4  # at most this many tries to bring small to its target size
+SPLIT_TOLERANCE = 0.02  # ... stopping once within this share of it
 ALIKE_PRESELECT_BITS = 16  # letters of one font further apart than this in hash bits are not one drawing
 
 
@@ -520,16 +522,13 @@ def symbol_fonts(
     )
 
 
-def split_families(
-    families: np.ndarray, weights: np.ndarray, total: float, fraction: float, seed: int
-) -> np.ndarray:
-    """True for images of families chosen for small, until small holds about ``fraction * total`` of the
-    ``weights`` (an image's weight is 1 if small would keep it). Families in a seeded random order; each
-    joins small if that brings small closer to the target, so small families fill the last gap."""
+def split_families(families: np.ndarray, weights: np.ndarray, target: float, seed: int) -> np.ndarray:
+    """True for images of the families chosen for small, until their ``weights`` add up to about ``target``.
+    Families in a seeded random order; each joins small if that brings small closer to the target, so
+    small families fill the last gap. Deterministic: the same inputs and seed give the same split."""
     names, family = np.unique(families, return_inverse=True)
     family = family.reshape(-1)
     weight = np.bincount(family, weights=weights, minlength=len(names))
-    target = fraction * total
     chosen = np.zeros(len(names), dtype=bool)
     current = 0.0
     for f in np.random.default_rng(seed).permutation(len(names)):
@@ -539,32 +538,58 @@ def split_families(
     return chosen[family]
 
 
-def near_groups(hashes: np.ndarray, labels: np.ndarray, members: np.ndarray, max_distance: int) -> np.ndarray:
-    """Group id of each member (-1 for the others): per letter, the hashes linked by chains of distances
-    <= max_distance (single linkage, :func:`fontglyphs.hashing.near_duplicate_groups`)."""
-    from .hashing import near_duplicate_groups
+def greedy_keepers(hashes: np.ndarray, rank: np.ndarray, max_distance: int) -> np.ndarray:
+    """Keeper of each item: itself, or a kept item within ``max_distance`` of it.
 
-    group = np.full(len(labels), -1, dtype=np.int64)
-    offset = 0
+    Items are taken in ``rank`` order (lower first); one is kept unless an item kept before it is within
+    ``max_distance``. Unlike "one per connected group", nothing is dropped for a chain of small steps:
+    on rendered glyphs single linkage at distance 4 joins thousands of different A's into one group
+    (docs/cleaning.md). Equal hashes are one node (its best-ranked item stands for it), so many copies
+    cost nothing; the greedy pass runs in vectorised rounds, each deciding every node whose better-ranked
+    neighbours are all decided.
+    """
+    from .hashing import near_duplicate_pairs
+
+    values, node = np.unique(hashes, return_inverse=True)
+    node = node.reshape(-1)
+    order = np.lexsort((np.arange(len(rank)), rank))
+    best = order[np.unique(node[order], return_index=True)[1]]  # the best-ranked item of each node
+    position = np.empty(len(rank), dtype=np.int64)
+    position[order] = np.arange(len(rank))
+    node_rank = position[best]
+    pairs = near_duplicate_pairs(values, max_distance)
+    swap = node_rank[pairs.i] > node_rank[pairs.j]
+    better, worse = np.where(swap, pairs.j, pairs.i), np.where(swap, pairs.i, pairs.j)
+    undecided, kept = np.ones(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
+    suppressor = np.full(len(values), -1, dtype=np.int64)
+    while undecided.any():
+        waiting = np.zeros(len(values), dtype=bool)
+        waiting[worse[undecided[better]]] = True
+        beaten = kept[better] & undecided[worse]
+        by_rank = np.full(len(values), len(rank), dtype=np.int64)
+        np.minimum.at(by_rank, worse[beaten], node_rank[better[beaten]])
+        removed = undecided & (by_rank < len(rank))
+        suppressor[removed] = node[order[by_rank[removed]]]
+        newly_kept = undecided & ~removed & ~waiting
+        kept |= newly_kept
+        undecided &= ~(removed | newly_kept)
+    owner = np.where(kept, np.arange(len(values)), suppressor)
+    return best[owner[node]]
+
+
+def near_duplicates(
+    hashes: np.ndarray, labels: np.ndarray, members: np.ndarray, rank: np.ndarray, max_distance: int
+) -> Finding:
+    """Within the ``members`` (one split), per letter: :func:`greedy_keepers` by ``rank``; every image
+    that is not kept is a near duplicate of its keeper."""
+    flagged, partners = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for label in np.unique(labels[members]):
         chosen = np.flatnonzero(members & (labels == label))
-        ids = near_duplicate_groups(hashes[chosen], max_distance)
-        group[chosen] = ids + offset
-        offset += int(ids.max()) + 1
-    return group
-
-
-def keep_one_per_group(
-    group: np.ndarray, hashes: np.ndarray, members: np.ndarray, removed: np.ndarray
-) -> Finding:
-    """Within the ``members`` (one split), one image per group stays: preferably one that no other flag
-    removes, then the first in key order; the others are near duplicates of it."""
-    chosen = np.flatnonzero(members & (group >= 0))
-    chosen = chosen[np.argsort(removed[chosen], kind="stable")]
-    _, first, inverse = np.unique(group[chosen], return_index=True, return_inverse=True)
-    keeper = chosen[first][inverse.reshape(-1)]
-    copy = keeper != chosen
-    index, partner = chosen[copy], keeper[copy]
+        keeper = chosen[greedy_keepers(hashes[chosen], rank[chosen], max_distance)]
+        copy = keeper != chosen
+        flagged.append(chosen[copy])
+        partners.append(keeper[copy])
+    index, partner = np.concatenate(flagged), np.concatenate(partners)
     order = np.argsort(index, kind="stable")
     index, partner = index[order], partner[order]
     distance = np.bitwise_count(hashes[index] ^ hashes[partner])
@@ -921,21 +946,33 @@ def _flag_noise(book: FlagBook, estimate, scored_rows, labels, font, letters, th
 
 
 def _split(book: FlagBook, hashes, labels, families, config: CleanConfig) -> np.ndarray:
-    """Split by family, then flag near duplicates within each split and large's leaks into small.
+    """Split by family; flag near duplicates within each split, then large's leaks into small.
 
-    Near-duplicate groups are found once, over both splits, before the split: each image small would
-    keep weighs 1/(its group's size), so a family whose images are copies of each other counts for what
-    small will actually hold, and small lands near its target instead of short of it.
+    small's target is ``small_fraction`` of what both splits will hold. What a family adds to small is
+    known only after near-duplicate removal inside small, so the split is made with a first guess (one
+    image per distinct hash in each family, of those no other flag removes) and then redone with the
+    target scaled by how far small's kept count fell from it; small is cheap to deduplicate.
     """
     removes = book.any_but(INFORMATIVE)
-    group = near_groups(hashes, labels, ~book.has(EXACT), config.near)
-    eligible = ~removes & (group >= 0)
-    group_size = np.bincount(group[eligible], minlength=int(group.max()) + 1)
-    weight = np.where(eligible, 1.0 / np.maximum(group_size[np.maximum(group, 0)], 1), 0.0)
+    rank = removes.astype(np.int64)  # keep a clean image of each near-duplicate group, then key order
+    family = np.unique(families, return_inverse=True)[1].reshape(-1)
+    eligible = np.flatnonzero(~removes)
+    first = np.unique(
+        np.stack((family[eligible], hashes[eligible].view(np.int64))), axis=1, return_index=True
+    )[1]
+    weight = np.zeros(len(labels))
+    weight[eligible[first]] = 1.0
     total = weight.sum() if config.clean_large else float((~book.has(*LARGE_REMOVES)).sum())
-    in_small = split_families(families, weight, total, config.small_fraction, config.seed)
-    for members in (in_small, ~in_small):
-        book.add(keep_one_per_group(group, hashes, members, removes))
+    target = goal = config.small_fraction * total
+    for _ in range(SPLIT_ROUNDS):
+        in_small = split_families(families, weight, goal, config.seed)
+        near = near_duplicates(hashes, labels, in_small & ~book.has(EXACT), rank, config.near)
+        kept = int((in_small & ~removes).sum()) - len(np.setdiff1d(near.index, np.flatnonzero(removes)))
+        if not kept or abs(kept - target) <= SPLIT_TOLERANCE * target:
+            break
+        goal *= target / kept
+    book.add(near)
+    book.add(near_duplicates(hashes, labels, ~in_small & ~book.has(EXACT), rank, config.near))
     book.add(leaks(hashes, labels, in_small & ~book.any_but(INFORMATIVE), ~in_small, config.near))
     return in_small
 

@@ -386,6 +386,10 @@ class GlyphHash:
             raise HashInputError(f"cannot compare a {self.bits}-bit hash with a {other.bits}-bit hash")
         return (self.value ^ other.value).bit_count()
 
+    def __hash__(self) -> int:
+        # hash(int) folds values modulo 2**61 - 1, so 64-bit hashes would collide (1 << 61 with 1)
+        return hash((self.bits, self.value.to_bytes(-(-self.bits // 8), "big")))
+
     def __len__(self) -> int:
         return self.bits
 

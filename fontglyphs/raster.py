@@ -33,7 +33,7 @@ import freetype
 import freetype.raw as ft
 import numpy as np
 
-from .errors import UsageError
+from .errors import FontLoadError, UsageError
 from .fonts import FaceInfo, ft_error_message, glyph_index, open_faces
 
 FIT_MODES = ("stretch", "contain")
@@ -138,7 +138,7 @@ class _Canvas:
         return self.pixels.copy()
 
 
-class GlyphError(Exception):
+class GlyphError(FontLoadError):
     """One glyph that FreeType cannot load or rasterize; the font's other glyphs may be fine."""
 
 

@@ -134,7 +134,7 @@ def render_font_task(task: FontTask) -> dict:
     records, rejects = [], []
     data = Path(task.font_path).read_bytes()
     for glyph_set in render_font(task.font_path, task.config.letters, task.config.options,
-                                 instances=task.config.instances, data=data):
+                                 instances=task.config.instances, data=data, font_sha256=task.font_sha256):
         face = glyph_set.face
         for letter, reason in glyph_set.skipped:
             instance = f" [{face.instance}]" if face.instance else ""

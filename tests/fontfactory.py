@@ -141,7 +141,7 @@ def build_collection(path: str | Path, font_paths: list[Path]) -> Path:
 
 
 def build_variable_font(path: str | Path, letters: str = "ABCDEFGHIJ", family: str = "Fixture Variable") -> Path:
-    """A TrueType variable font with a wght axis (thin cells at 100, fat cells at 900) and 3 named instances."""
+    """A TrueType variable font with a wght axis (thin cells at 100, fat at 900) and 3 named instances."""
     path = Path(path)
     build_font(path, letters, family=family, weight=0.5)
     font = TTFont(str(path))
@@ -162,12 +162,13 @@ def build_variable_font(path: str | Path, letters: str = "ABCDEFGHIJ", family: s
         if name == ".notdef" or count == 0:
             variations[name] = []
             continue
-        # Each cell is a 4-point square; grow it outwards by 20 units at full weight.
-        deltas = []
-        for _ in range(count):
-            deltas += [(-20, -20), (-20, 20), (20, 20), (20, -20)]
-        deltas += [(0, 0)] * 4  # phantom points
-        variations[name] = [TupleVariation({"wght": (0.0, 1.0, 1.0)}, deltas)]
+        # Each cell is a 4-point square: grown by 20 units at Black, shrunk by 15 at Thin.
+        grow = [(-20, -20), (-20, 20), (20, 20), (20, -20)] * count + [(0, 0)] * 4  # + phantom points
+        shrink = [(-dx * 3 // 4, -dy * 3 // 4) for dx, dy in grow]
+        variations[name] = [
+            TupleVariation({"wght": (0.0, 1.0, 1.0)}, grow),
+            TupleVariation({"wght": (-1.0, -1.0, 0.0)}, shrink),
+        ]
     fb.setupGvar(variations)
     fb.save(str(path))
     return path

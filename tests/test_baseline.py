@@ -36,9 +36,8 @@ from fontglyphs.baseline import (  # noqa: E402  (after the importorskip)
     load_checkpoint,
     save_checkpoint,
     split_by_family,
-    train,
 )
-from fontglyphs.baseline.train import Timer, autocast, build_model, resolve_device, warm_up  # noqa: E402
+from fontglyphs.baseline.train import Timer, autocast, build_model, resolve_device, train, warm_up  # noqa: E402
 
 LETTERS = "ABCDEFGHIJ"
 TINY = {"net": {"cnn": {"widths": (8, 16, 32)}, "mlp": {"hidden": (128,)}}, "opt": {"batch_size": 32}}

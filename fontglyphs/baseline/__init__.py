@@ -9,7 +9,8 @@ holds out whole font families; the test split is evaluated once, at the end::
     result = run_baseline("large", "small", TrainConfig(model="cnn", epochs=10, seed=0))
     print(result.summary)  # reports in output/baseline/cnn-large-small-seed0/
 
-Importing this package imports torch; ``fontglyphs`` itself and its CLI import it only when a baseline runs.
+The trainer itself is ``fontglyphs.baseline.train.train(config, train_set, val_set)`` (not re-exported,
+so that ``fontglyphs.baseline.train`` stays the module). Importing this package imports torch; ``fontglyphs`` itself and its CLI import it only when a baseline runs.
 """
 
 from .data import check_compatible, dataset_sha256, default_run_name, split_by_family
@@ -24,7 +25,6 @@ from .train import (
     evaluate,
     load_checkpoint,
     save_checkpoint,
-    train,
 )
 
 __all__ = [
@@ -44,5 +44,4 @@ __all__ = [
     "run_baseline",
     "save_checkpoint",
     "split_by_family",
-    "train",
 ]
