@@ -61,7 +61,9 @@ def main() -> None:
         naive_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        summary = render_fonts(files, scratch / "fontglyphs", RenderConfig(letters), workers=1, progress=False)
+        summary = render_fonts(
+            files, scratch / "fontglyphs", RenderConfig(letters), workers=1, progress=False
+        )
         ours_seconds = time.perf_counter() - started
     finally:
         shutil.rmtree(scratch)

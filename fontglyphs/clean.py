@@ -755,7 +755,7 @@ def _check_paths(source: Path, output_dir: Path) -> None:
 
 def _apply_review(corpus: Corpus, decisions: dict, labels: np.ndarray, book: FlagBook) -> dict:
     """Review decisions on the readable images: rejections flag ``review``; a relabel changes the label
-    (unless the font already has an image of the new letter). Returns counts for the report."""
+    (to a letter of the dataset; any other new letter rejects the image). Returns counts for the report."""
     from .review.decisions import REJECTING
 
     letter_index = {letter: i for i, letter in enumerate(corpus.letters) if letter}
@@ -777,11 +777,6 @@ def _apply_review(corpus: Corpus, decisions: dict, labels: np.ndarray, book: Fla
                 rejected.append(row)
                 rejected_detail.append(
                     f"relabel to {decision.new_letter!r}{by}, not a letter of this dataset"
-                )
-            elif (key, decision.new_letter) in where:
-                rejected.append(row)
-                rejected_detail.append(
-                    f"relabel to {decision.new_letter}{by}, but the font has its own {decision.new_letter}"
                 )
             else:
                 labels[row] = new
@@ -1007,9 +1002,11 @@ def _final_records(
 ):
     """Every input record with its split, status and flags (the source's path and letter, so review
     decisions keep matching), and per split the (row, record) of each kept image as the split holds it:
-    ``<LETTER-DIR>/<key>.png`` under its possibly relabelled letter."""
+    ``<LETTER-DIR>/<key>.png`` under its possibly relabelled letter. A relabelled image whose font has
+    its own image of the new letter becomes ``<key>~<old letter>``, keeping keys unique per letter."""
     records, rows, letters = corpus.records, corpus.index, corpus.letters
     flag_text = book.names()
+    taken = {(r.key, r.letter) for r in records}
     final = list(records)
     split_records: dict[str, list[tuple[int, GlyphRecord]]] = {split: [] for split in SPLITS}
     for row, i in enumerate(rows):
@@ -1018,18 +1015,17 @@ def _final_records(
             records[i], split=split, status="ok" if kept[row] else "removed", flags=flag_text[row]
         )
         if kept[row]:
-            letter = letters[labels[row]]
-            split_records[split].append(
-                (
-                    row,
-                    dataclasses.replace(
-                        final[i],
-                        path=f"{letter_dirname(letter)}/{records[i].key}.png",
-                        letter=letter,
-                        label=int(labels[row]),
-                    ),
-                )
+            letter, key = letters[labels[row]], records[i].key
+            if letter != records[i].letter and (key, letter) in taken:
+                key = f"{key}~{letter_dirname(records[i].letter)}"
+            moved = dataclasses.replace(
+                final[i],
+                path=f"{letter_dirname(letter)}/{key}.png",
+                key=key,
+                letter=letter,
+                label=int(labels[row]),
             )
+            split_records[split].append((row, moved))
     for i, _ in corpus.problems:
         final[i] = dataclasses.replace(records[i], split="", status="removed", flags=UNREADABLE)
     return final, split_records

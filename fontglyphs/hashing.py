@@ -142,7 +142,8 @@ def _matmul_axis(
     """
     moved = np.swapaxes(values, axis, 2)
     if not moved.flags.c_contiguous:
-        np.copyto(contiguous := scratch.take(f"{purpose} input", moved.shape), moved)
+        contiguous = scratch.take(f"{purpose} input", moved.shape)
+        np.copyto(contiguous, moved)
         moved = contiguous
     rows = moved.reshape(-1, moved.shape[2])
     step = max(1, BLAS_CALL_WORK // weights.size)
@@ -185,7 +186,8 @@ def _resize(images: np.ndarray, width: int, height: int, scratch: _Scratch) -> n
     Like ImagingResampleInner, a pass whose size does not change is skipped. The result is a view
     into scratch, possibly transposed; hashers do not mind the memory layout.
     """
-    np.copyto(pixels := scratch.take("pixels", images.shape), images)
+    pixels = scratch.take("pixels", images.shape)
+    np.copyto(pixels, images)
     passes = [(2, width), (1, height)]
     if _vertical_first(images.shape[2], images.shape[1], width, height):
         passes.reverse()
@@ -487,11 +489,12 @@ def _expand_ranges_chunked(starts: np.ndarray, stops: np.ndarray) -> Iterator[tu
 
 
 def _table_masks(blocks: int, max_distance: int) -> list[int]:
-    """Keys of the multi-index: every union of blocks - max_distance of the blocks bit b % blocks.
+    """Bit masks of the multi-index tables: bit b belongs to block b % blocks, and each table keys on one
+    choice of blocks - max_distance of the blocks.
 
     Two hashes within max_distance differ in at most max_distance blocks, so (pigeonhole) they agree
-    exactly on at least one such union, and meet in that table. Interleaved blocks spread the
-    correlated neighbouring DCT bits of a phash over all blocks.
+    exactly on at least one such choice and meet in that table. Interleaved rather than contiguous
+    blocks spread the correlated neighbouring DCT bits of a phash over all blocks.
     """
     block_masks = [sum(1 << b for b in range(k, 64, blocks)) for k in range(blocks)]
     return [sum(combo) for combo in itertools.combinations(block_masks, blocks - max_distance)]

@@ -26,7 +26,7 @@ def _parse_char(token: str, spec: str) -> str:
         return chr(value)
     if len(token) != 1:
         raise UsageError(
-            f"--letters {spec!r}: {token!r} is not one character, a range like A-J, or a code point like U+0041"
+            f"--letters {spec!r}: {token!r} is not one character, a range like A-J, or a code point (U+0041)"
         )
     return token
 
@@ -53,7 +53,9 @@ def parse_letters(spec: str) -> tuple[str, ...]:
     invisible = [c for c in letters if unicodedata.category(c)[0] in "CZ"]
     if invisible:
         names = ", ".join(f"U+{ord(c):04X}" for c in invisible)
-        raise UsageError(f"--letters {spec!r}: {names} is a control or space character, which has no glyph to learn")
+        raise UsageError(
+            f"--letters {spec!r}: {names} is a control or space character, which has no glyph to learn"
+        )
     return tuple(letters)
 
 

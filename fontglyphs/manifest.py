@@ -142,7 +142,9 @@ def _from_csv(path: Path, record_type: type) -> list:
         reader = csv.DictReader(handle)
         missing = set(types) - set(reader.fieldnames or ()) - _OPTIONAL_COLUMNS
         if missing:
-            raise DatasetError(f"{path}: not a fontglyphs {path.name} (missing columns: {', '.join(sorted(missing))})")
+            raise DatasetError(
+                f"{path}: not a fontglyphs {path.name} (missing columns: {', '.join(sorted(missing))})"
+            )
         rows = []
         for line_number, raw in enumerate(reader, start=2):
             try:

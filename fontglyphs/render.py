@@ -57,8 +57,12 @@ class RenderConfig:
     instances: bool = True
 
     def fingerprint(self) -> str:
-        payload = {"letters": self.letters, "options": asdict(self.options), "instances": self.instances,
-                   "version": __version__}
+        payload = {
+            "letters": self.letters,
+            "options": asdict(self.options),
+            "instances": self.instances,
+            "version": __version__,
+        }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -74,7 +78,9 @@ class Shard:
         try:
             index, count = (int(part) for part in text.split("/"))
         except ValueError:
-            raise UsageError(f"--shard {text!r}: expected I/N, e.g. 0/4 for the first of four shards") from None
+            raise UsageError(
+                f"--shard {text!r}: expected I/N, e.g. 0/4 for the first of four shards"
+            ) from None
         if count < 1 or not 0 <= index < count:
             raise UsageError(f"--shard {text!r}: need 0 <= I < N")
         return cls(index, count)
@@ -133,21 +139,39 @@ def render_font_task(task: FontTask) -> dict:
     out_dir = Path(task.out_dir)
     records, rejects = [], []
     data = Path(task.font_path).read_bytes()
-    for glyph_set in render_font(task.font_path, task.config.letters, task.config.options,
-                                 instances=task.config.instances, data=data, font_sha256=task.font_sha256):
+    for glyph_set in render_font(
+        task.font_path,
+        task.config.letters,
+        task.config.options,
+        instances=task.config.instances,
+        data=data,
+        font_sha256=task.font_sha256,
+    ):
         face = glyph_set.face
         for letter, reason in glyph_set.skipped:
             instance = f" [{face.instance}]" if face.instance else ""
-            rejects.append(RejectRecord(task.font_path, letter, f"{reason} (face {face.face_index}{instance})"))
+            rejects.append(
+                RejectRecord(task.font_path, letter, f"{reason} (face {face.face_index}{instance})")
+            )
         for letter, image in glyph_set.images.items():
             relative = f"{letter_dirname(letter)}/{face.key}.png"
             atomic_write_bytes(out_dir / relative, encode_png(image))
-            records.append(GlyphRecord(
-                path=relative, letter=letter, label=task.config.letters.index(letter), key=face.key,
-                font_path=task.font_path, font_sha256=task.font_sha256, face_index=face.face_index,
-                instance=face.instance, family=face.family, style=face.style, license=face.license,
-                pixel_sha256=hashlib.sha256(image.tobytes()).hexdigest(),
-            ))
+            records.append(
+                GlyphRecord(
+                    path=relative,
+                    letter=letter,
+                    label=task.config.letters.index(letter),
+                    key=face.key,
+                    font_path=task.font_path,
+                    font_sha256=task.font_sha256,
+                    face_index=face.face_index,
+                    instance=face.instance,
+                    family=face.family,
+                    style=face.style,
+                    license=face.license,
+                    pixel_sha256=hashlib.sha256(image.tobytes()).hexdigest(),
+                )
+            )
     if not records and not rejects:
         rejects.append(RejectRecord(task.font_path, "*", "no faces"))
     elif not records:
@@ -182,7 +206,9 @@ def _hash_fonts(files: Sequence[Path], progress: bool) -> tuple[list[tuple[str, 
     from tqdm import tqdm
 
     hashed, rejects = [], []
-    for path in tqdm(files, desc="hashing", unit="font", disable=not progress or len(files) < 200, leave=False):
+    for path in tqdm(
+        files, desc="hashing", unit="font", disable=not progress or len(files) < 200, leave=False
+    ):
         try:
             hashed.append((str(path), file_sha256(path)))
         except OSError as error:
@@ -241,13 +267,20 @@ def render_fonts(
 
     summary = RenderSummary(out_dir=out_dir, fonts_found=len(files))
     part_files = {path: _part_path(parts, path, digest) for path, digest in unique}
-    todo = [FontTask(path, digest, str(out_dir), config) for path, digest in unique if not part_files[path].is_file()]
+    todo = [
+        FontTask(path, digest, str(out_dir), config)
+        for path, digest in unique
+        if not part_files[path].is_file()
+    ]
     summary.fonts_resumed = len(unique) - len(todo)
     bar = tqdm(total=len(todo), desc="rendering", unit="font", disable=not progress)
     for outcome in run_isolated(task_function, todo, workers=workers, timeout=timeout):
         task = todo[outcome.index]
-        result = outcome.value if outcome.ok else {
-            "records": [], "rejects": [asdict(RejectRecord(task.font_path, "*", outcome.error))]}
+        result = (
+            outcome.value
+            if outcome.ok
+            else {"records": [], "rejects": [asdict(RejectRecord(task.font_path, "*", outcome.error))]}
+        )
         atomic_write_text(part_files[task.font_path], json.dumps(result, sort_keys=True))
         bar.update()
     bar.close()
@@ -298,7 +331,9 @@ def merge_shards(shard_dirs: Sequence[str | os.PathLike], out_dir: str | os.Path
     records, rejects = [], []
     for shard_dir in shard_dirs:
         if not (shard_dir / MANIFEST_NAME).is_file():
-            raise UsageError(f"{shard_dir}: no {MANIFEST_NAME}; is this the output of `fontglyphs render --shard`?")
+            raise UsageError(
+                f"{shard_dir}: no {MANIFEST_NAME}; is this the output of `fontglyphs render --shard`?"
+            )
         stamp = shard_dir / PARTS_DIR / "config.json"
         if stamp.is_file():
             fingerprints.add(json.loads(stamp.read_text())["fingerprint"])
@@ -318,7 +353,11 @@ def merge_shards(shard_dirs: Sequence[str | os.PathLike], out_dir: str | os.Path
     write_rejects(out_dir / REJECTS_NAME, rejects)
     _remove_stale_images(out_dir, {r.path for r in records})
     return RenderSummary(
-        out_dir=out_dir, fonts_found=len({r.font_path for r in records} | {r.font_path for r in rejects}),
-        fonts_rendered=len({r.font_path for r in records}), faces=len({r.key for r in records}),
-        images=len(records), rejects=rejects, seconds=time.monotonic() - started,
+        out_dir=out_dir,
+        fonts_found=len({r.font_path for r in records} | {r.font_path for r in rejects}),
+        fonts_rendered=len({r.font_path for r in records}),
+        faces=len({r.key for r in records}),
+        images=len(records),
+        rejects=rejects,
+        seconds=time.monotonic() - started,
     )

@@ -54,7 +54,9 @@ def contact_sheet(
         row, column = divmod(index, columns)
         x = 4 + column * cell_w + (cell_w - 6 - glyph_w) // 2
         y = title_h + 4 + row * cell_h
-        tile = Image.fromarray(image, "L").resize((image.shape[1] * scale, image.shape[0] * scale), Image.NEAREST)
+        tile = Image.fromarray(image, "L").resize(
+            (image.shape[1] * scale, image.shape[0] * scale), Image.NEAREST
+        )
         sheet.paste(tile.convert("RGB"), (x, y))
         if captions is not None:
             text = _fit_caption(draw, captions[index], font, cell_w - 6)
@@ -95,11 +97,16 @@ def slice_sheet(
 
     needle = font.lower() if font else None
     chosen = [
-        r for r in records
+        r
+        for r in records
         if (letter is None or r.letter == letter)
         and (flag is None or flag in r.flag_list())
-        and (needle is None or needle in r.key.lower() or needle in r.family.lower()
-             or needle in os.path.basename(r.font_path).lower())
+        and (
+            needle is None
+            or needle in r.key.lower()
+            or needle in r.family.lower()
+            or needle in os.path.basename(r.font_path).lower()
+        )
     ]
     if not chosen:
         raise DatasetError(f"{root}: no images match (letter={letter}, font={font}, flag={flag})")
@@ -107,6 +114,9 @@ def slice_sheet(
     images = [read_png(os.path.join(root, r.path)) for r in shown]
     captions = [f"{r.letter} {r.family or r.key}" for r in shown]
     parts = [p for p in (letter, font, flag) if p]
-    title = f"{len(chosen)} images" + (f" ({', '.join(parts)})" if parts else "") + (
-        f", first {limit} shown" if len(chosen) > limit else "")
+    title = (
+        f"{len(chosen)} images"
+        + (f" ({', '.join(parts)})" if parts else "")
+        + (f", first {limit} shown" if len(chosen) > limit else "")
+    )
     return contact_sheet(images, captions, columns=columns, title=title), len(chosen)

@@ -49,7 +49,10 @@ def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
         except Exception as error:  # noqa: BLE001 - any failure of one task is reported, never fatal
             text = str(error).splitlines()[0] if str(error) else ""
             detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
-            if not isinstance(error, OSError | ValueError | RuntimeError) and "fontglyphs" not in type(error).__module__:
+            if (
+                not isinstance(error, OSError | ValueError | RuntimeError)
+                and "fontglyphs" not in type(error).__module__
+            ):
                 detail += " at " + traceback.extract_tb(error.__traceback__)[-1].name
             conn.send((index, None, detail))
 

@@ -19,7 +19,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-LOCK="$ROOT/scripts/corpus.lock"
+LOCK=${FONTGLYPHS_CORPUS_LOCK:-$ROOT/scripts/corpus.lock}  # overridable so build_bundled_fonts.sh can fetch a subset
 FONT_GLOBS=('*.ttf' '*.otf' '*.ttc' '*.otc' '*.woff' '*.woff2' '*.pfb' '*.pfa')
 # Debian fonts-* packages left out of the lock: CJK and emoji giants (slow, no new Latin shapes),
 # icon/symbol fonts (no letters), bitmap-only and metapackages or transitional packages (no font files).
@@ -35,7 +35,10 @@ DEB_EXCLUDE+='|knda|mlym|orya|taml|telu|sipa-arundina|hack-ttf|hack-otf|hack-web
 DEB_EXCLUDE+='|yozvox-yozfont)$'
 BATCH=40
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() {  # help on stdout when asked for, on stderr after a usage error
+  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&"$(( ${1:-0} ? 2 : 1 ))"
+  exit "${1:-0}"
+}
 log() { printf '%s\n' "$*" >&2; }
 
 update_lock=0
@@ -81,7 +84,8 @@ deb_candidates() {  # "name<TAB>version" of every fonts-* package apt offers, mi
 }
 
 npm_pack() {  # pack name[@version] specs into $DL; print "name<TAB>version<TAB>tarball" per package
-  (cd "$DL" && npm pack --json --silent "$@") \
+  # shellcheck disable=SC2016  # the ${...} below are JavaScript template literals
+  (cd "$DL" && npm pack --json --loglevel=error "$@") \
     | node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
         for (const p of JSON.parse(s)) console.log(`${p.name}\t${p.version}\t${p.filename}`); })'
 }
@@ -108,7 +112,7 @@ write_lock() {
 is_done() { [[ -f $1/.version && $(<"$1/.version") == "$2" ]]; }
 
 unpack_deb() {  # deb-file package version: keep only font files and the copyright file
-  local deb=$1 pkg=$2 ver=$3 out="$DEST/debian/$2" tmp
+  local deb=$1 ver=$3 out="$DEST/debian/$2" tmp
   tmp=$(mktemp -d "$DL/unpack.XXXXXX")
   # tar exits 2 when a pattern matches nothing (e.g. no copyright file): the patterns are wishes, not needs
   dpkg-deb --fsys-tarfile "$deb" \

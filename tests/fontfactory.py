@@ -140,7 +140,9 @@ def build_collection(path: str | Path, font_paths: list[Path]) -> Path:
     return Path(path)
 
 
-def build_variable_font(path: str | Path, letters: str = "ABCDEFGHIJ", family: str = "Fixture Variable") -> Path:
+def build_variable_font(
+    path: str | Path, letters: str = "ABCDEFGHIJ", family: str = "Fixture Variable"
+) -> Path:
     """A TrueType variable font with a wght axis (thin cells at 100, fat at 900) and 3 named instances."""
     path = Path(path)
     build_font(path, letters, family=family, weight=0.5)

@@ -356,6 +356,7 @@ def test_existing_files_are_kept_without_force(exported):
         ),
         (["--split", "medium"], "no such split folder; run `fontglyphs clean` first"),
         (["--split", "../x"], "is not a split name"),
+        (["--split", ".."], "'..' is not a split name like small or large"),
     ],
 )
 def test_bad_options_are_one_line_errors_with_exit_2(tmp_path, args, message):

@@ -47,8 +47,11 @@ def corpus(tmp_path_factory) -> Path:
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file of an output folder except the resume bookkeeping."""
-    return {str(p.relative_to(root)): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".parts" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".parts" not in p.parts
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +65,15 @@ def test_every_format_renders_and_rows_match_files(rendered):
     out, summary = rendered
     records = read_manifest(out / "manifest.csv")
     families = {r.family for r in records}
-    assert {"Plain Sans", "Slanted", "Web Font", "Web Woff", "Coll A", "Coll B", "Fixture Variable"} <= families
+    assert {
+        "Plain Sans",
+        "Slanted",
+        "Web Font",
+        "Web Woff",
+        "Coll A",
+        "Coll B",
+        "Fixture Variable",
+    } <= families
     variable = {r.instance for r in records if r.family == "Fixture Variable"}
     assert variable == {"Thin", "Regular", "Black"}
     assert summary.images == len(records) == len(list(out.glob("*/*.png")))
@@ -78,7 +89,9 @@ def test_identical_files_render_once(rendered):
     records = read_manifest(out / "manifest.csv")
     assert not [r for r in records if r.font_path.endswith("PlainCopy.ttf")]
     rejects = read_rejects(out / "rejects.csv")
-    assert any(r.font_path.endswith("PlainCopy.ttf") and "duplicate file (same bytes as" in r.reason for r in rejects)
+    assert any(
+        r.font_path.endswith("PlainCopy.ttf") and "duplicate file (same bytes as" in r.reason for r in rejects
+    )
 
 
 def test_bad_fonts_and_missing_letters_are_rejected_with_reasons(rendered):
@@ -105,7 +118,8 @@ def test_rerun_resumes_and_repairs_an_interrupted_run(corpus, rendered, tmp_path
     shutil.copytree(out, copy)
     again = render_fonts([corpus], copy, RenderConfig(LETTERS), workers=2, progress=False)
     assert again.fonts_resumed == again.fonts_rendered + len(
-        {r.font_path for r in again.rejects if r.letter == "*" and "duplicate file" not in r.reason})
+        {r.font_path for r in again.rejects if r.letter == "*" and "duplicate file" not in r.reason}
+    )
     # Simulate a crash mid-run: the parts of half the fonts gone, one of their PNGs different (as if an
     # earlier run with other fonts had left it), a temporary left behind, no manifest yet.
     records = read_manifest(copy / "manifest.csv")
@@ -124,11 +138,13 @@ def test_sigkill_mid_run_then_rerun_gives_identical_output(corpus, rendered, tmp
     script = (
         "import sys; sys.path.insert(0, sys.argv[3]);"
         "from faults import render_slowly; from fontglyphs.render import RenderConfig, render_fonts;"
-        "render_fonts([sys.argv[1]], sys.argv[2], RenderConfig(tuple('ABCDEFGHIJ')), workers=2, progress=False,"
-        " task_function=render_slowly)"
+        "render_fonts([sys.argv[1]], sys.argv[2], RenderConfig(tuple('ABCDEFGHIJ')), workers=2,"
+        " progress=False, task_function=render_slowly)"
     )
-    process = subprocess.Popen([sys.executable, "-c", script, str(corpus), str(target), str(Path(__file__).parent)],
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(corpus), str(target), str(Path(__file__).parent)],
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while len(list((target / ".parts").glob("*.json"))) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -145,13 +161,23 @@ def test_crashing_hanging_and_raising_fonts_cost_only_themselves(corpus, tmp_pat
     build_font(fonts / "crash.ttf", family="Crash", weight=0.6)
     build_font(fonts / "hang.ttf", family="Hang", weight=0.5)
     build_font(fonts / "boom.ttf", family="Boom", weight=0.4)
-    summary = render_fonts([fonts], tmp_path / "glyphs", RenderConfig(LETTERS), workers=2, timeout=3,
-                           progress=False, task_function=render_or_fail)
+    summary = render_fonts(
+        [fonts],
+        tmp_path / "glyphs",
+        RenderConfig(LETTERS),
+        workers=2,
+        timeout=3,
+        progress=False,
+        task_function=render_or_fail,
+    )
     reasons = {Path(r.font_path).name: r.reason for r in summary.rejects if r.letter == "*"}
     assert "SIGSEGV" in reasons["crash.ttf"]
     assert reasons["hang.ttf"] == "timed out after 3 s"
     assert "simulated rasterizer failure" in reasons["boom.ttf"]
-    assert {r.family for r in read_manifest(tmp_path / "glyphs" / "manifest.csv")} == {"Plain Sans", "Slanted"}
+    assert {r.family for r in read_manifest(tmp_path / "glyphs" / "manifest.csv")} == {
+        "Plain Sans",
+        "Slanted",
+    }
 
 
 def test_shards_partition_the_corpus(corpus, rendered, tmp_path):
@@ -159,8 +185,14 @@ def test_shards_partition_the_corpus(corpus, rendered, tmp_path):
     full = read_manifest(out / "manifest.csv")
     pieces = []
     for index in range(3):
-        render_fonts([corpus], tmp_path / str(index), RenderConfig(LETTERS), workers=1, progress=False,
-                     shard=Shard(index, 3))
+        render_fonts(
+            [corpus],
+            tmp_path / str(index),
+            RenderConfig(LETTERS),
+            workers=1,
+            progress=False,
+            shard=Shard(index, 3),
+        )
         pieces.append(read_manifest(tmp_path / str(index) / "manifest.csv"))
     assert sorted(r.path for piece in pieces for r in piece) == sorted(r.path for r in full)
     for index, piece in enumerate(pieces):
@@ -185,8 +217,9 @@ def _contain():
 
 
 def test_cli_renders_and_summarises(corpus, tmp_path):
-    result = CliRunner().invoke(cli, ["render", str(corpus / "sans"), "-o", str(tmp_path), "-j", "1"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["render", str(corpus / "sans"), "-o", str(tmp_path), "-j", "1"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert "images: 20 from 2 faces" in result.output
     assert len(list((tmp_path / "glyphs").glob("*/*.png"))) == 20
@@ -221,11 +254,26 @@ def test_cli_needs_paths(tmp_path):
 def test_merge_of_three_shards_equals_the_single_run(corpus, rendered, tmp_path):
     out, _ = rendered
     for index in range(3):
-        result = CliRunner().invoke(cli, ["render", str(corpus), "--shard", f"{index}/3", "-o", str(tmp_path / f"s{index}"),
-                                          "-q", "-j", "1"], catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli,
+            [
+                "render",
+                str(corpus),
+                "--shard",
+                f"{index}/3",
+                "-o",
+                str(tmp_path / f"s{index}"),
+                "-q",
+                "-j",
+                "1",
+            ],
+            catch_exceptions=False,
+        )
         assert result.exit_code == 0, result.output
     shards = [str(tmp_path / f"s{index}" / "glyphs") for index in range(3)]
-    result = CliRunner().invoke(cli, ["merge", *shards, "-o", str(tmp_path / "merged"), "-q"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["merge", *shards, "-o", str(tmp_path / "merged"), "-q"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert tree_bytes(tmp_path / "merged" / "glyphs") == tree_bytes(out)
 
@@ -233,8 +281,11 @@ def test_merge_of_three_shards_equals_the_single_run(corpus, rendered, tmp_path)
 def test_show_draws_a_contact_sheet_of_a_slice(rendered, tmp_path):
     out, _ = rendered
     sheet = tmp_path / "sheet.png"
-    result = CliRunner().invoke(cli, ["show", "--split", str(out), "--letter", "A", "--font", "plain", "--out", str(sheet)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["show", "--split", str(out), "--letter", "A", "--font", "plain", "--out", str(sheet)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("1 images") and Image.open(sheet).mode == "RGB"
     missing = CliRunner().invoke(cli, ["show", "--split", str(out), "--letter", "Z"])

@@ -13,7 +13,7 @@ from .common import echo_summary, library_errors, output_option, quiet_option, s
 @click.command()
 @click.argument("source", required=False, type=click.Path(file_okay=False))
 @click.option("--small-fraction", type=click.FloatRange(0, 1), default=SMALL_FRACTION,
-              show_default=f"{SMALL_FRACTION:.4f}, notMNIST's small / (small + large)",
+              show_default=f"{SMALL_FRACTION:.4f} = notMNIST small / (small + large)",
               help="Share of the images that go to small.")
 @click.option("--near", type=click.IntRange(0, 64), default=DEFAULT_NEAR, show_default=True,
               help="Hamming distance (of 64 hash bits) within which two images are near duplicates.")

@@ -13,7 +13,9 @@ DEFAULT_OUTPUT = "output"
 
 
 def quiet_option(func: Callable) -> Callable:
-    return click.option("--quiet", "-q", is_flag=True, help="No progress bars or summaries; errors only.")(func)
+    return click.option("--quiet", "-q", is_flag=True, help="No progress bars or summaries; errors only.")(
+        func
+    )
 
 
 def output_option(func: Callable) -> Callable:
@@ -29,7 +31,9 @@ def output_option(func: Callable) -> Callable:
 
 
 def seed_option(func: Callable) -> Callable:
-    return click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")(func)
+    return click.option(
+        "--seed", type=int, default=0, show_default=True, help="Seed of every random choice."
+    )(func)
 
 
 class FontGlyphsClickError(click.ClickException):

@@ -52,7 +52,7 @@ INDEX_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
 COMPRESSION_LEVEL = 6  # zlib/gzip level of every format: -9 costs twice the time for ~2% smaller files
 
-_SPLIT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SPLIT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")  # a folder name, never "." or ".."
 _FILE_FORMATS = (  # how a file name tells its format, for readers
     (re.compile(r"\.(tar\.gz|tgz|tar)$"), "tar"),
     (re.compile(r"\.mat$"), "mat"),
@@ -355,10 +355,18 @@ def export_splits(config: ExportConfig) -> list[Written]:
         array_formats = [fmt for fmt in config.formats if fmt != "tar"]
         if array_formats:
             _export_arrays(data, array_formats, config)
-        for fmt in config.formats:
-            paths = tuple(config.target_dir / name for name in format_module(fmt).filenames(split))
-            written.append(Written(split, fmt, paths, len(index), _record(data, fmt, config)))
-    _update_index_files(config.target_dir, written)
+        done = [
+            Written(
+                split,
+                fmt,
+                tuple(config.target_dir / name for name in format_module(fmt).filenames(split)),
+                len(index),
+                _record(data, fmt, config),
+            )
+            for fmt in config.formats
+        ]
+        _update_index_files(config.target_dir, done)  # per split: a later split's failure keeps this one's
+        written += done
     return written
 
 
