@@ -214,10 +214,10 @@ tags:
 # fontglyphs dataset: letters {", ".join(letters)}
 
 {report["input"]["images"]:,} renderings of the letters {", ".join(letters)} from
-{result.render.fonts_rendered:,} font files ({len(families)} families), as 28x28 8-bit grayscale images in the
-notMNIST tradition: a **large** set that is left uncleaned (except exact duplicates and leaks into small) and a
-**small** set that is cleaned strictly, disjoint by font family. The protocol is notMNIST's: train on large, test
-on small.
+{result.render.fonts_rendered:,} font files ({len(families)} families), as 28x28 8-bit grayscale images in
+the notMNIST tradition: a **large** set that is left uncleaned (except exact duplicates and leaks into small)
+and a **small** set that is cleaned strictly, disjoint by font family. The protocol is notMNIST's: train on
+large, test on small.
 
 {chr(10).join(sheet_lines)}
 ## How it was made
@@ -270,8 +270,9 @@ Images are renderings of the fonts below; each family keeps its own licence (tex
 
 - Label noise is estimated, not measured: the small set is cleaned automatically (confident learning and
   hashing rules), not by hand, unless `fontglyphs review` decisions were applied ({_review_text(report)}).
-- Fonts are a sample of what the corpus holds: families with many styles weigh more; decorative and symbol
-  fonts are flagged by rules and a model, so some odd-but-correct letters may be removed and some wrong ones kept.
+- Fonts are a sample of what the corpus holds: families with many styles weigh more; decorative and
+  symbol fonts are flagged by rules and a model, so some odd-but-correct letters may be removed and some
+  wrong ones kept.
 - With `--fit stretch` every glyph fills the frame, so aspect ratio is lost by design (notMNIST's look).
 - Near-duplicates are judged by a 64-bit perceptual hash; two different fonts that draw a letter alike are
   treated as duplicates.
