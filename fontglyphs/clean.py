@@ -60,6 +60,7 @@ HASH_NAMES = ("phash", "dhash", "average_hash")
 SPLITS = ("small", "large")
 CLEAN_DIR = "clean"
 SHEET_LIMIT = 256  # images per contact sheet
+CAPTION_CHARS = 15  # what fits under a tile
 TOP_GROUPS = 20  # most suspicious families listed in the report
 
 # Flags, as they appear in the manifests and flags.csv.
@@ -87,6 +88,7 @@ UNSCORED = frozenset({EXACT, CONFLICT, BLANK, SOLID, BOX, FONT_ALIKE})
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SPLIT_ROUNDS = 4  # at most this many tries to bring small to its target size
 SPLIT_TOLERANCE = 0.02  # ... stopping once within this share of it
+MIN_INK = 1e-3  # ink below this counts as this much, so blank images compare without dividing by 0
 ALIKE_PRESELECT_BITS = 16  # letters of one font further apart than this in hash bits are not one drawing
 
 
@@ -95,6 +97,7 @@ class Thresholds:
     """The knobs of the degenerate-glyph rules (docs/cleaning.md gives the evidence for each value)."""
 
     ink_level: int = 128  # a pixel at or above this is ink
+    near_ink: float = 1.1  # near duplicates also differ in mean ink by at most this factor
     blank_ink: float = 0.01  # mean ink (0..1) below this: a blank glyph
     solid_fill: float = 0.97  # share of ink pixels at or above this: a solid block
     box_edge: float = 0.9  # every side of the ink box at least this inked ...
@@ -107,6 +110,7 @@ class Thresholds:
     symbol_share: float = 0.6  # this share of a font's letters read as other letters: not a letter font
     min_font_letters: int = 3  # the font-wide rules need at least this many letters
     min_font_boxes: int = 2  # box glyphs a font needs before they count as placeholders
+    min_agreement: float = 0.8  # the noise model must read this share as labelled before its flags count
     majority_share: float = 0.75  # a picture with this share of its copies under one letter is that letter's
     majority_min: int = 3  # ... and at least this many copies
 
@@ -140,6 +144,8 @@ class CleanConfig:
             raise UsageError(f"--noise-budget {self.noise_budget}: must be a positive number of seconds")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise UsageError(f"--device {self.device!r}: choose auto, cpu or cuda")
+        if self.thresholds.near_ink <= 1:
+            raise UsageError(f"near_ink {self.thresholds.near_ink}: must be a factor above 1")
         if self.hash not in HASH_NAMES:
             raise UsageError(f"hash {self.hash!r}: choose one of {', '.join(HASH_NAMES)}")
 
@@ -538,69 +544,127 @@ def split_families(families: np.ndarray, weights: np.ndarray, target: float, see
     return chosen[family]
 
 
-def greedy_keepers(hashes: np.ndarray, rank: np.ndarray, max_distance: int) -> np.ndarray:
-    """Keeper of each item: itself, or a kept item within ``max_distance`` of it.
+@dataclass(frozen=True)
+class Looks:
+    """What near-duplicate tests compare: the hash of each image's ink box, and its mean ink.
 
-    Items are taken in ``rank`` order (lower first); one is kept unless an item kept before it is within
-    ``max_distance``. Unlike "one per connected group", nothing is dropped for a chain of small steps:
-    on rendered glyphs single linkage at distance 4 joins thousands of different A's into one group
-    (docs/cleaning.md). Equal hashes are one node (its best-ranked item stands for it), so many copies
-    cost nothing; the greedy pass runs in vectorised rounds, each deciding every node whose better-ranked
+    Two images are near duplicates when their hashes are within ``max_distance`` bits and their ink
+    differs by at most a factor ``ink_ratio``. The hash sees shape, not stroke weight (a Thin and a Black
+    instance of one font hash alike, docs/cleaning.md); ink, unchanged by a shift or a blur, tells them apart.
+    """
+
+    hashes: np.ndarray  # (N,) uint64
+    ink: np.ndarray  # (N,) mean ink, 0..1
+    max_distance: int
+    ink_ratio: float
+
+    def subset(self, index: np.ndarray) -> Looks:
+        return Looks(self.hashes[index], self.ink[index], self.max_distance, self.ink_ratio)
+
+    def alike(self, a: np.ndarray, b: np.ndarray, ink_a=None, ink_b=None) -> np.ndarray:
+        """Whether items a and b (already within the hash distance) have alike ink."""
+        ink_a = self.ink[a] if ink_a is None else ink_a
+        ink_b = self.ink[b] if ink_b is None else ink_b
+        low, high = np.minimum(ink_a, ink_b), np.maximum(ink_a, ink_b)
+        return high <= self.ink_ratio * np.maximum(low, MIN_INK)
+
+    def ink_bins(self) -> np.ndarray:
+        """Log-ink buckets one ``ink_ratio`` wide: alike ink is in the same or a neighbouring bucket."""
+        return np.floor(np.log(np.maximum(self.ink, MIN_INK)) / np.log(self.ink_ratio)).astype(np.int64)
+
+
+def _range_products(start_a, count_a, start_b, count_b) -> tuple[np.ndarray, np.ndarray]:
+    """Every (a, b) with a in [start_a, start_a + count_a) and b in [start_b, start_b + count_b), per row."""
+    sizes = count_a * count_b
+    row = np.repeat(np.arange(len(sizes)), sizes)
+    offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return start_a[row] + offset // count_b[row], start_b[row] + offset % count_b[row]
+
+
+def greedy_keepers(looks: Looks, rank: np.ndarray) -> np.ndarray:
+    """Keeper of each item: itself, or a kept item it is a near duplicate of.
+
+    Items are taken in ``rank`` order (lower first); one is kept unless an item kept before it is a near
+    duplicate. Unlike "one per connected group", nothing is dropped for a chain of small steps: single
+    linkage at distance 4 joins thousands of different A's into one group (docs/cleaning.md). Items with
+    equal hash and ink bucket are one node, which its best-ranked item stands for, so many copies cost
+    nothing; the greedy pass runs in vectorised rounds, each deciding every node whose better-ranked
     neighbours are all decided.
     """
     from .hashing import near_duplicate_pairs
 
-    values, node = np.unique(hashes, return_inverse=True)
+    values, value_of = np.unique(looks.hashes, return_inverse=True)
+    bins = looks.ink_bins()
+    _, node_start, node = np.unique(
+        value_of.reshape(-1) * (int(bins.max() - bins.min()) + 1) + bins - bins.min(),
+        return_index=True,
+        return_inverse=True,
+    )
     node = node.reshape(-1)
     order = np.lexsort((np.arange(len(rank)), rank))
     best = order[np.unique(node[order], return_index=True)[1]]  # the best-ranked item of each node
     position = np.empty(len(rank), dtype=np.int64)
     position[order] = np.arange(len(rank))
     node_rank = position[best]
-    pairs = near_duplicate_pairs(values, max_distance)
-    swap = node_rank[pairs.i] > node_rank[pairs.j]
-    better, worse = np.where(swap, pairs.j, pairs.i), np.where(swap, pairs.i, pairs.j)
-    undecided, kept = np.ones(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
-    suppressor = np.full(len(values), -1, dtype=np.int64)
+    # Candidate nodes: those of hash values within the distance, and those of one value in other buckets.
+    value_pairs = near_duplicate_pairs(values, looks.max_distance)
+    x = np.concatenate((value_pairs.i, np.arange(len(values))))
+    y = np.concatenate((value_pairs.j, np.arange(len(values))))
+    node_value = value_of.reshape(-1)[node_start]
+    first_node = np.searchsorted(node_value, np.arange(len(values)))
+    nodes_of = np.bincount(node_value, minlength=len(values))
+    a, b = _range_products(first_node[x], nodes_of[x], first_node[y], nodes_of[y])
+    near = (a < b) & (np.abs(bins[best[a]] - bins[best[b]]) <= 1)
+    a, b = a[near], b[near]
+    near = looks.alike(best[a], best[b])
+    a, b = a[near], b[near]
+    swap = node_rank[a] > node_rank[b]
+    better, worse = np.where(swap, b, a), np.where(swap, a, b)
+    n_nodes = len(best)
+    undecided, kept = np.ones(n_nodes, dtype=bool), np.zeros(n_nodes, dtype=bool)
+    suppressor = np.full(n_nodes, -1, dtype=np.int64)
     while undecided.any():
-        waiting = np.zeros(len(values), dtype=bool)
+        waiting = np.zeros(n_nodes, dtype=bool)
         waiting[worse[undecided[better]]] = True
         beaten = kept[better] & undecided[worse]
-        by_rank = np.full(len(values), len(rank), dtype=np.int64)
+        by_rank = np.full(n_nodes, len(rank), dtype=np.int64)
         np.minimum.at(by_rank, worse[beaten], node_rank[better[beaten]])
         removed = undecided & (by_rank < len(rank))
         suppressor[removed] = node[order[by_rank[removed]]]
         newly_kept = undecided & ~removed & ~waiting
         kept |= newly_kept
         undecided &= ~(removed | newly_kept)
-    owner = np.where(kept, np.arange(len(values)), suppressor)
+    owner = np.where(kept, np.arange(n_nodes), suppressor)
     return best[owner[node]]
 
 
-def near_duplicates(
-    hashes: np.ndarray, labels: np.ndarray, members: np.ndarray, rank: np.ndarray, max_distance: int
-) -> Finding:
+def _describe_pairs(flag: str, index, partner, looks: Looks, where: str) -> Finding:
+    order = np.lexsort((partner, index))
+    index, partner = index[order], partner[order]
+    first = np.unique(index, return_index=True)[1]
+    index, partner = index[first], partner[first]
+    distance = np.bitwise_count(looks.hashes[index] ^ looks.hashes[partner])
+    ratio = np.maximum(looks.ink[index], MIN_INK) / np.maximum(looks.ink[partner], MIN_INK)
+    detail = [f"distance {d}, ink x{r:.2f} of {where}" for d, r in zip(distance, ratio, strict=True)]
+    return finding(flag, index, detail, partner)
+
+
+def near_duplicates(looks: Looks, labels: np.ndarray, members: np.ndarray, rank: np.ndarray) -> Finding:
     """Within the ``members`` (one split), per letter: :func:`greedy_keepers` by ``rank``; every image
     that is not kept is a near duplicate of its keeper."""
     flagged, partners = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for label in np.unique(labels[members]):
         chosen = np.flatnonzero(members & (labels == label))
-        keeper = chosen[greedy_keepers(hashes[chosen], rank[chosen], max_distance)]
+        keeper = chosen[greedy_keepers(looks.subset(chosen), rank[chosen])]
         copy = keeper != chosen
         flagged.append(chosen[copy])
         partners.append(keeper[copy])
-    index, partner = np.concatenate(flagged), np.concatenate(partners)
-    order = np.argsort(index, kind="stable")
-    index, partner = index[order], partner[order]
-    distance = np.bitwise_count(hashes[index] ^ hashes[partner])
-    return finding(NEAR, index, [f"distance {d} from a kept image" for d in distance], partner)
+    return _describe_pairs(NEAR, np.concatenate(flagged), np.concatenate(partners), looks, "a kept image")
 
 
-def leaks(
-    hashes: np.ndarray, labels: np.ndarray, small: np.ndarray, large: np.ndarray, max_distance: int
-) -> Finding:
-    """Large images within ``max_distance`` of an image small keeps (same letter): they would let a model
-    trained on large see small's test images."""
+def leaks(looks: Looks, labels: np.ndarray, small: np.ndarray, large: np.ndarray) -> Finding:
+    """Large images that are near duplicates of an image small keeps (same letter): they would let a
+    model trained on large see small's test images."""
     from .hashing import cross_near_pairs
 
     flagged, partners = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
@@ -608,16 +672,13 @@ def leaks(
         left = np.flatnonzero(small & (labels == label))
         right = np.flatnonzero(large & (labels == label))
         if len(right):
-            pairs = cross_near_pairs(hashes[left], hashes[right], max_distance)
-            flagged.append(right[pairs.j])
-            partners.append(left[pairs.i])
-    index, partner = np.concatenate(flagged), np.concatenate(partners)
-    order = np.lexsort((partner, index))
-    index, partner = index[order], partner[order]
-    first = np.unique(index, return_index=True)[1]
-    index, partner = index[first], partner[first]
-    distance = np.bitwise_count(hashes[index] ^ hashes[partner])
-    return finding(LEAK, index, [f"distance {d} from an image in small" for d in distance], partner)
+            pairs = cross_near_pairs(looks.hashes[left], looks.hashes[right], looks.max_distance)
+            alike = looks.alike(left[pairs.i], right[pairs.j])
+            flagged.append(right[pairs.j[alike]])
+            partners.append(left[pairs.i[alike]])
+    return _describe_pairs(
+        LEAK, np.concatenate(flagged), np.concatenate(partners), looks, "an image in small"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -696,6 +757,8 @@ class CleanResult:
             )
         if not noise:
             lines.append(f"label noise: not estimated ({report['noise_skipped']})")
+        elif noise["note"]:
+            lines.append(f"label noise: {noise['note']}")
         review = report.get("review")
         if review and review["reviewed"]:
             lines.append(
@@ -865,9 +928,8 @@ def clean_dataset(
         book.add(found)
     lap("hash and exact duplicates")
 
-    found_shapes, usual_shapes, kept_as_usual = degenerate_glyphs(
-        measure_shapes(corpus.images, th), labels, font, letters, th
-    )
+    shapes = measure_shapes(corpus.images, th)
+    found_shapes, usual_shapes, kept_as_usual = degenerate_glyphs(shapes, labels, font, letters, th)
     for found in found_shapes + alike_letters(corpus.images, hashes, font, labels, letters, th):
         book.add(found)
     lap("degenerate glyphs and fonts")
@@ -875,11 +937,13 @@ def clean_dataset(
     scored = ~book.has(*UNSCORED)
     estimate, noise_skipped = _run_noise(corpus, labels, families, scored, config, progress)
     scored_rows = np.flatnonzero(scored) if estimate is not None else np.zeros(0, np.int64)
-    if estimate is not None:
+    weak_model = estimate is not None and estimate.agreement < th.min_agreement
+    if estimate is not None and not weak_model:
         _flag_noise(book, estimate, scored_rows, labels, font, letters, th)
     lap("label noise")
 
-    in_small = _split(book, hashes, labels, families, config)
+    looks = Looks(hashes, shapes.ink, config.near, th.near_ink)
+    in_small = _split(book, looks, labels, families, config)
     lap("split, near duplicates and leaks")
 
     removes = book.any_but(INFORMATIVE)
@@ -896,6 +960,14 @@ def clean_dataset(
     if estimate is not None:
         noise_info = _noise_report(
             estimate, scored_rows, labels, families, in_small, kept, letters, config.seed
+        )
+        noise_info["applied"] = not weak_model
+        noise_info["note"] = (
+            f"the model reads only {estimate.agreement:.0%} of the images as labelled (below "
+            f"{th.min_agreement:.0%}): too weak to act on, so no image is flagged; train it longer "
+            "(--noise-epochs)"
+            if weak_model
+            else ""
         )
     lap("assemble")
 
@@ -940,35 +1012,33 @@ def _flag_noise(book: FlagBook, estimate, scored_rows, labels, font, letters, th
     book.add(symbol_fonts(font, scored, misread, th))
 
 
-def _split(book: FlagBook, hashes, labels, families, config: CleanConfig) -> np.ndarray:
+def _split(book: FlagBook, looks: Looks, labels, families, config: CleanConfig) -> np.ndarray:
     """Split by family; flag near duplicates within each split, then large's leaks into small.
 
     small's target is ``small_fraction`` of what both splits will hold. What a family adds to small is
     known only after near-duplicate removal inside small, so the split is made with a first guess (one
-    image per distinct hash in each family, of those no other flag removes) and then redone with the
-    target scaled by how far small's kept count fell from it; small is cheap to deduplicate.
+    image per distinct look, hash and ink bucket, in each family, of those no other flag removes) and then
+    redone with the target scaled by how far small's kept count fell from it; small is cheap to deduplicate.
     """
     removes = book.any_but(INFORMATIVE)
     rank = removes.astype(np.int64)  # keep a clean image of each near-duplicate group, then key order
     family = np.unique(families, return_inverse=True)[1].reshape(-1)
     eligible = np.flatnonzero(~removes)
-    first = np.unique(
-        np.stack((family[eligible], hashes[eligible].view(np.int64))), axis=1, return_index=True
-    )[1]
+    signature = np.stack((family, looks.hashes.view(np.int64), looks.ink_bins()))[:, eligible]
     weight = np.zeros(len(labels))
-    weight[eligible[first]] = 1.0
+    weight[eligible[np.unique(signature, axis=1, return_index=True)[1]]] = 1.0
     total = weight.sum() if config.clean_large else float((~book.has(*LARGE_REMOVES)).sum())
     target = goal = config.small_fraction * total
     for _ in range(SPLIT_ROUNDS):
         in_small = split_families(families, weight, goal, config.seed)
-        near = near_duplicates(hashes, labels, in_small & ~book.has(EXACT), rank, config.near)
+        near = near_duplicates(looks, labels, in_small & ~book.has(EXACT), rank)
         kept = int((in_small & ~removes).sum()) - len(np.setdiff1d(near.index, np.flatnonzero(removes)))
         if not kept or abs(kept - target) <= SPLIT_TOLERANCE * target:
             break
         goal *= target / kept
     book.add(near)
-    book.add(near_duplicates(hashes, labels, ~in_small & ~book.has(EXACT), rank, config.near))
-    book.add(leaks(hashes, labels, in_small & ~book.any_but(INFORMATIVE), ~in_small, config.near))
+    book.add(near_duplicates(looks, labels, ~in_small & ~book.has(EXACT), rank))
+    book.add(leaks(looks, labels, in_small & ~book.any_but(INFORMATIVE), ~in_small))
     return in_small
 
 
@@ -1169,6 +1239,8 @@ def report_markdown(report: dict) -> str:
                 f"| {name} | {estimate['images']} | {estimate['suspects']} | {_percent(estimate['rate'])} "
                 f"| {_percent(low)}–{_percent(high)} | {per_class} |"
             )
+        if noise["note"]:
+            lines += ["", f"**Not applied**: {noise['note']}."]
         lines += [
             "",
             "The estimate for `small` after cleaning is optimistic: the suspects it would count were "
@@ -1328,8 +1400,10 @@ def _sheets(corpus, book, estimate, scored_rows, labels, kept_as_usual, kept, in
 
     records, rows, letters, images = corpus.records, corpus.index, corpus.letters, corpus.images
 
-    def caption(row: int) -> str:
-        return f"{letters[labels[row]]} {records[rows[row]].key}"
+    def caption(row: int, letter: str = "") -> str:
+        # Cut here: contact_sheet trims an over-long caption one character at a time.
+        text = f"{letter or letters[labels[row]]} {records[rows[row]].key}"
+        return text if len(text) <= CAPTION_CHARS else text[: CAPTION_CHARS - 1] + "…"
 
     def spread(index: np.ndarray, limit: int) -> np.ndarray:
         """An even spread over key order, so every letter shows, not only the first."""
@@ -1348,7 +1422,7 @@ def _sheets(corpus, book, estimate, scored_rows, labels, kept_as_usual, kept, in
             captions.append(caption(found.index[k]))
             if found.partner is not None:
                 tiles.append(images[found.partner[k]])
-                captions.append("= " + caption(found.partner[k]))
+                captions.append(caption(found.partner[k], f"={letters[labels[found.partner[k]]]}"))
         pairs = " (each beside the image it resembles)" if found.partner is not None else ""
         title = f"{found.flag}: {len(found.index)} images, {len(pick)} shown{pairs}"
         sheets[found.flag] = contact_sheet(tiles, captions, title=title)
@@ -1357,12 +1431,11 @@ def _sheets(corpus, book, estimate, scored_rows, labels, kept_as_usual, kept, in
         local = local[np.argsort(-estimate.suspect_rank[local], kind="stable")][:SHEET_LIMIT]
         tiles = images[scored_rows[local]]
         captions = [
-            f"{letters[labels[scored_rows[k]]]}→{letters[estimate.predicted[k]]} "
-            f"{records[rows[scored_rows[k]]].key}"
+            caption(scored_rows[k], f"{letters[labels[scored_rows[k]]]}→{letters[estimate.predicted[k]]}")
             for k in local
         ]
         sheets["label-noise-top"] = contact_sheet(
-            tiles, captions, title=f"top {len(local)} label-noise suspects (given→predicted)"
+            tiles, captions, title=f"top {len(local)} label-noise suspects (given→predicted key)"
         )
     usual = np.flatnonzero(kept_as_usual)
     if len(usual):

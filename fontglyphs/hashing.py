@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import queue
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
@@ -45,7 +48,8 @@ from fontglyphs.errors import UsageError
 PRECISION_BITS = 22
 LANCZOS_SUPPORT = 3.0
 PHASH_HIGHFREQ_FACTOR = 4  # imagehash's default: the DCT sees a (4 * hash_size)^2 image
-HASH_CHUNK = 256  # images per resize/DCT batch: keeps the float64 scratch in cache
+CHUNK_PIXELS = 1 << 18  # pixels per chunk in its largest stage (256 images for phash): fits in cache
+BAND_OUTPUTS = 8  # outputs per banded resize product (see _resize_pass)
 # Multiply-adds per BLAS call. One big product lets OpenBLAS spread it over threads, which on a busy
 # 2-core machine ran ten times slower than a stack of single-threaded small ones.
 BLAS_CALL_WORK = 1 << 18
@@ -116,55 +120,124 @@ def _resample_weights(in_size: int, out_size: int) -> np.ndarray:
     return weights
 
 
+@dataclass(frozen=True)
+class _Band:
+    """One product of a resize pass: output columns ``outputs`` = input columns ``inputs`` @ weights."""
+
+    inputs: slice
+    outputs: slice
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class _ResizePass:
+    """A resize along one axis as banded products; ``tie_broken`` says how their sums are rounded."""
+
+    bands: tuple[_Band, ...]
+    tie_broken: bool
+
+
+@lru_cache(maxsize=64)
+def _resize_pass(in_size: int, out_size: int) -> _ResizePass:
+    """_resample_weights cut into bands of about BAND_OUTPUTS outputs, each reading only its inputs.
+
+    An output weighs about 6 * max(1, in_size / out_size) inputs, so for 28 -> 32 the bands skip 60%
+    of the multiply-adds of one dense product.
+
+    Tie break: Pillow rounds a fixed-point sum half up, np.rint half to even, and a sum can be exactly
+    half-way. Adding 2**-e to every weight of a band moves each sum up by at most 255 * K * 2**-e (K
+    inputs), less than half of the 2**-22 grid the sums lie on; so rint of a moved sum is never a tie
+    and always equals Pillow's floor(sum + 0.5) (an all-zero input stays 0). The moved sums are
+    multiples of 2**-e below 2**9, exact in float64 while e <= 44, which holds for bands of up to 8,223
+    inputs; wider bands (downscales by over 1,000x) keep exact weights and add 0.5 before flooring.
+    """
+    weights = _resample_weights(in_size, out_size)
+    blocks = -(-out_size // BAND_OUTPUTS)
+    spans = []
+    for lo, hi in itertools.pairwise(out_size * k // blocks for k in range(blocks + 1)):
+        used = np.flatnonzero(weights[:, lo:hi].any(axis=1))
+        spans.append((slice(int(used[0]), int(used[-1]) + 1) if len(used) else slice(0, 1), slice(lo, hi)))
+    widest = max(inputs.stop - inputs.start for inputs, _ in spans)
+    exponent = PRECISION_BITS + 1 + (255 * widest).bit_length()
+    tie_broken = exponent <= 44
+    bands = []
+    for inputs, outputs in spans:
+        band = weights[inputs, outputs] + (2.0**-exponent if tie_broken else 0.0)
+        band.flags.writeable = False
+        bands.append(_Band(inputs, outputs, band))
+    return _ResizePass(tuple(bands), tie_broken)
+
+
 class _Scratch:
-    """Float64 work arrays reused, by purpose and shape, from one chunk of a batch to the next.
+    """Float64 work arrays, one growing buffer per purpose, reused from chunk to chunk and call to call.
 
     With fresh temporaries per chunk, glibc handed the pages back to the kernel after each chunk and
     faulted them in again on the next; on the 2-core VM that took twice as long as the arithmetic.
+    A new thread pool would pay that on every call, so spare scratches wait in _SPARE_SCRATCH (one per
+    thread that ever ran at once, each a few MB as chunks are capped at CHUNK_PIXELS).
     """
 
     def __init__(self) -> None:
-        self._arrays: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
+        self._buffers: dict[str, np.ndarray] = {}
 
     def take(self, purpose: str, shape: tuple[int, ...]) -> np.ndarray:
-        key = (purpose, shape)
-        if key not in self._arrays:
-            self._arrays[key] = np.empty(shape)
-        return self._arrays[key]
+        size = math.prod(shape)
+        buffer = self._buffers.get(purpose)
+        if buffer is None or len(buffer) < size:
+            buffer = self._buffers[purpose] = np.empty(size)
+        return buffer[:size].reshape(shape)
 
 
-def _matmul_axis(
-    values: np.ndarray, axis: int, weights: np.ndarray, scratch: _Scratch, purpose: str
-) -> np.ndarray:
-    """Contract ``axis`` of a 3-D float64 array with (in_size, out_size) weights.
+_SPARE_SCRATCH: queue.SimpleQueue[_Scratch] = queue.SimpleQueue()
 
-    The axis is moved last and the rows go through BLAS as a stack of small single-threaded products.
+
+def _gemm(a: np.ndarray, weights: np.ndarray, out: np.ndarray) -> None:
+    """out = a @ weights for stacks (S, R, K) -> (S, R, M), each BLAS call at most BLAS_CALL_WORK
+    multiply-adds.
+
+    ``a`` and ``out`` may be any views BLAS takes (a column slice, a transpose); splitting their row
+    axis keeps them views, so the products land in ``out``.
     """
-    moved = np.swapaxes(values, axis, 2)
-    if not moved.flags.c_contiguous:
-        contiguous = scratch.take(f"{purpose} input", moved.shape)
-        np.copyto(contiguous, moved)
-        moved = contiguous
-    rows = moved.reshape(-1, moved.shape[2])
-    step = max(1, BLAS_CALL_WORK // weights.size)
-    whole = len(rows) - len(rows) % step
-    out = scratch.take(purpose, (len(rows), weights.shape[1]))
-    np.matmul(
-        rows[:whole].reshape(-1, step, rows.shape[1]),
-        weights,
-        out=out[:whole].reshape(-1, step, out.shape[1]),
-    )
-    np.matmul(rows[whole:], weights, out=out[whole:])
-    return np.swapaxes(out.reshape(*moved.shape[:2], -1), axis, 2)
+    rows = max(1, BLAS_CALL_WORK // weights.size)
+    whole = a.shape[1] - a.shape[1] % rows
+    if whole:
+        np.matmul(
+            a[:, :whole].reshape(len(a), -1, rows, a.shape[2]),
+            weights,
+            out=out[:, :whole].reshape(len(a), -1, rows, out.shape[2]),
+        )
+    if whole < a.shape[1]:
+        np.matmul(a[:, whole:], weights, out=out[:, whole:])
+
+
+def _round_clip8(sums: np.ndarray, tie_broken: bool) -> None:
+    """Pillow's (sum + (1 << 21)) >> 22 and clip8, in place on float sums (see _resize_pass)."""
+    if tie_broken:
+        np.rint(sums, out=sums)
+    else:
+        sums += 0.5
+        np.floor(sums, out=sums)
+    np.clip(sums, 0, 255, out=sums)
 
 
 def _resample_axis(pixels: np.ndarray, axis: int, out_size: int, scratch: _Scratch) -> np.ndarray:
-    """One Pillow pass along axis 1 or 2: the fixed-point sums, then Pillow's rounding and clip8."""
-    weights = _resample_weights(pixels.shape[axis], out_size)
-    acc = _matmul_axis(pixels, axis, weights, scratch, f"resize axis {axis}")
-    acc += 0.5  # Pillow's 1 << (PRECISION_BITS - 1) before the shift
-    np.floor(acc, out=acc)
-    return np.clip(acc, 0, 255, out=acc)
+    """One Pillow pass over axis 1 (y) or 2 (x) of a (N, Y, X) batch: banded products, then rounding.
+
+    An x pass is one tall product over all (image, y) rows; a y pass is a product per image, read
+    through a transpose, which BLAS takes as it is.
+    """
+    shape = list(pixels.shape)
+    shape[axis] = out_size
+    out = scratch.take(f"resize axis {axis}", tuple(shape))
+    if axis == 2:
+        a, b = pixels.reshape(1, -1, pixels.shape[2]), out.reshape(1, -1, out_size)
+    else:
+        a, b = pixels.transpose(0, 2, 1), out.transpose(0, 2, 1)
+    plan = _resize_pass(pixels.shape[axis], out_size)
+    for band in plan.bands:
+        _gemm(a[:, :, band.inputs], band.weights, b[:, :, band.outputs])
+    _round_clip8(out, plan.tie_broken)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -181,10 +254,9 @@ def _vertical_first(in_width: int, in_height: int, width: int, height: int) -> b
 
 
 def _resize(images: np.ndarray, width: int, height: int, scratch: _Scratch) -> np.ndarray:
-    """Pillow's LANCZOS resize of a uint8 batch, as integer-valued float64 (N, height, width).
+    """Pillow's LANCZOS resize of a uint8 (N, H, W) batch, as integer-valued float64 (N, height, width).
 
-    Like ImagingResampleInner, a pass whose size does not change is skipped. The result is a view
-    into scratch, possibly transposed; hashers do not mind the memory layout.
+    Like ImagingResampleInner, a pass whose size does not change is skipped. The result is scratch.
     """
     pixels = scratch.take("pixels", images.shape)
     np.copyto(pixels, images)
@@ -198,25 +270,70 @@ def _resize(images: np.ndarray, width: int, height: int, scratch: _Scratch) -> n
 
 
 def _map_chunks(
-    images: np.ndarray, out: np.ndarray, fn: Callable[[np.ndarray, _Scratch], np.ndarray]
+    images: np.ndarray,
+    size: tuple[int, int],
+    out: np.ndarray,
+    fn: Callable[[int, np.ndarray, _Scratch], np.ndarray],
+    workers: int,
 ) -> np.ndarray:
-    """out[chunk] = fn(chunk, scratch) over cache-sized chunks of images, sharing one scratch."""
-    scratch = _Scratch()
-    for start in range(0, len(images), HASH_CHUNK):
-        chunk = images[start : start + HASH_CHUNK]
-        out[start : start + len(chunk)] = fn(chunk, scratch)
+    """out[chunk] = fn(start, chunk, scratch) over chunks of images resized to ``size`` (width, height),
+    on up to ``workers`` threads.
+
+    A chunk holds at most CHUNK_PIXELS pixels in its largest stage, so its scratch stays in cache.
+    numpy lets go of the GIL in BLAS, ufunc loops and sorts, so the threads keep the cores busy; each
+    chunk writes only its own rows, so the result does not depend on the threads.
+    """
+    (height_in, width_in), (width, height) = images.shape[1:], size
+    largest = max(height_in, height) * max(width_in, width)  # either pass order's intermediate fits too
+    length = max(1, CHUNK_PIXELS // largest)
+
+    def run(start: int) -> None:
+        try:
+            scratch = _SPARE_SCRATCH.get_nowait()
+        except queue.Empty:
+            scratch = _Scratch()
+        try:
+            chunk = images[start : start + length]
+            out[start : start + len(chunk)] = fn(start, chunk, scratch)
+        finally:
+            _SPARE_SCRATCH.put(scratch)
+
+    starts = range(0, len(images), length)
+    if min(workers, len(starts)) <= 1:
+        for start in starts:
+            run(start)
+    else:
+        with ThreadPoolExecutor(min(workers, len(starts))) as pool:
+            list(pool.map(run, starts))
     return out
 
 
-def resize_lanczos(images: np.ndarray, width: int, height: int) -> np.ndarray:
+def _check_workers(workers: int | None) -> int:
+    if workers is None:
+        return os.cpu_count() or 1
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise HashInputError(f"workers must be a positive integer or None, got {workers!r}")
+    return workers
+
+
+def resize_lanczos(images: np.ndarray, width: int, height: int, workers: int | None = None) -> np.ndarray:
     """Resize a (N, H, W) uint8 batch to (N, height, width), equal to PIL's
-    ``Image.fromarray(img).resize((width, height), Image.LANCZOS)`` for every image."""
+    ``Image.fromarray(img).resize((width, height), Image.LANCZOS)`` for every image.
+
+    ``workers`` threads share the chunks (None: one per CPU); the result is the same for any count.
+    """
     _check_images(images)
     for name, size in (("width", width), ("height", height)):
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise HashInputError(f"resize {name} must be a positive integer, got {size!r}")
     out = np.empty((len(images), height, width), np.uint8)
-    return _map_chunks(images, out, lambda chunk, scratch: _resize(chunk, width, height, scratch))
+    return _map_chunks(
+        images,
+        (width, height),
+        out,
+        lambda start, chunk, scratch: _resize(chunk, width, height, scratch),
+        _check_workers(workers),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -245,20 +362,27 @@ def _check_hash_size(hash_size: int) -> None:
 def _pack_bits(bits: np.ndarray) -> np.ndarray:
     """(N, B) bools -> (N, ceil(B / 8)) uint8 holding each row as a big-endian integer."""
     pad = -bits.shape[1] % 8
-    return np.packbits(np.pad(bits, ((0, 0), (pad, 0))), axis=1)
+    return np.packbits(np.pad(bits, ((0, 0), (pad, 0))) if pad else bits, axis=1)
 
 
 def _hash_batch(
-    images: np.ndarray, hash_size: int, bits_of: Callable[[np.ndarray, int, _Scratch], np.ndarray]
+    images: np.ndarray,
+    hash_size: int,
+    workers: int | None,
+    size: Callable[[int], tuple[int, int]],
+    bits_of: Callable[[int, np.ndarray, _Scratch], np.ndarray],
 ) -> np.ndarray:
-    """Validate, then hash chunk by chunk; bits_of maps a uint8 chunk to (n, hash_size, hash_size) bools."""
+    """Validate, then hash chunk by chunk: images are resized to size(hash_size) (width, height), and
+    bits_of(start, chunk, scratch) gives a chunk's bools, one row or (hash_size, hash_size) per image."""
     _check_images(images)
     _check_hash_size(hash_size)
     packed = np.empty((len(images), -(-hash_size * hash_size // 8)), np.uint8)
     return _map_chunks(
         images,
+        size(hash_size),
         packed,
-        lambda chunk, scratch: _pack_bits(bits_of(chunk, hash_size, scratch).reshape(len(chunk), -1)),
+        lambda start, chunk, scratch: _pack_bits(bits_of(start, chunk, scratch).reshape(len(chunk), -1)),
+        _check_workers(workers),
     )
 
 
@@ -276,41 +400,55 @@ def _dct_basis(side: int, keep: int) -> np.ndarray:
     return basis
 
 
+def _split_at_median(coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coefficient > its row's median, as np.median computes it; how far the median is from the
+    nearest other coefficient).
+
+    A sorted row gives both: the median is the mean of the two middle values, and the nearest values
+    are those two, or for an odd count the middle one's neighbours.
+    """
+    ordered = np.sort(coefficients, axis=1)
+    n = coefficients.shape[1]
+    lower, upper = ordered[:, (n - 1) // 2], ordered[:, n // 2]
+    median = (lower + upper) / 2  # np.median's formula
+    if n % 2:
+        margin = np.minimum(upper - ordered[:, n // 2 - 1], ordered[:, n // 2 + 1] - upper)
+    else:
+        margin = (upper - lower) / 2
+    return coefficients > median[:, None], margin
+
+
 def _phash_exact_bits(pixels: np.ndarray, hash_size: int) -> np.ndarray:
-    """imagehash's phash step as it is: scipy's DCT over axis 0 then 1 of each image, then the median."""
+    """imagehash's phash step as it is, on resized uint8 images: scipy's DCT over axis 0 then 1 of
+    each, then the median; (N, hash_size**2) bools."""
     import scipy.fftpack
 
     # every DCT line is computed on its own, so only the kept vertical frequencies need the second pass
     vertical = scipy.fftpack.dct(pixels, axis=1)[:, :hash_size, :]
     low = scipy.fftpack.dct(vertical, axis=2)[:, :, :hash_size]
-    return low > np.median(low, axis=(1, 2), keepdims=True)
+    return _split_at_median(low.reshape(len(low), -1))[0]
 
 
-def _phash_bits(images: np.ndarray, hash_size: int, scratch: _Scratch) -> np.ndarray:
-    """The low-frequency DCT block by two small matrix products, compared with its median.
+def _phash_chunk(images: np.ndarray, hash_size: int, scratch: _Scratch) -> tuple[np.ndarray, ...]:
+    """(bits, unsure, resized pixels): the low-frequency DCT block by two products, split at its median.
 
     Matmul and scipy's FFT-based DCT round differently, by about 1e-16 of the largest possible
-    coefficient, so a bit can only differ where a coefficient lies that close to the median. Images
-    with any coefficient within 2**-30 of that bound (ties, as in blank or symmetric glyphs) are
-    recomputed exactly as imagehash does; for the rest the comparisons provably agree.
+    coefficient. If every coefficient is that close to imagehash's, so are the order statistics; so
+    when the median is more than that away from every other coefficient, both split the block into
+    the same coefficients above and below it and the bits provably agree. Images whose median is
+    within 2**-30 of that bound (ties, as in blank or symmetric glyphs) are marked unsure.
     """
     side = PHASH_HIGHFREQ_FACTOR * hash_size
     pixels = _resize(images, side, side, scratch)
     basis = _dct_basis(side, hash_size)
-    vertical = _matmul_axis(pixels, 1, basis, scratch, "dct axis 1")
-    low = _matmul_axis(vertical, 2, basis, scratch, "dct axis 2").reshape(len(pixels), -1)
-    ordered = np.sort(low, axis=1)
-    n = low.shape[1]
-    median = (ordered[:, (n - 1) // 2] + ordered[:, n // 2]) / 2  # np.median's formula
-    margin = np.abs(ordered - median[:, None])
-    if n % 2:
-        margin[:, n // 2] = np.inf  # the median element itself is not above the median either way
-    bits = low > median[:, None]
+    vertical = scratch.take("dct y", (len(images), hash_size, side))
+    _gemm(pixels.transpose(0, 2, 1), basis, vertical.transpose(0, 2, 1))
+    low = scratch.take("dct x", (len(images), hash_size, hash_size))
+    _gemm(vertical.reshape(1, -1, side), basis, low.reshape(1, -1, hash_size))
+    coefficients = low.reshape(len(images), -1)
     largest = 4 * 255 * side * side  # |coefficient| <= 2 * 2 * sum of the pixels
-    unsure = margin.min(axis=1) <= 2.0**-30 * largest
-    if unsure.any():
-        bits[unsure] = _phash_exact_bits(pixels[unsure], hash_size).reshape(-1, n)
-    return bits
+    bits, margin = _split_at_median(coefficients)
+    return bits, margin <= 2.0**-30 * largest, pixels
 
 
 def _dhash_bits(images: np.ndarray, hash_size: int, scratch: _Scratch) -> np.ndarray:
@@ -319,27 +457,45 @@ def _dhash_bits(images: np.ndarray, hash_size: int, scratch: _Scratch) -> np.nda
     return pixels[:, :, 1:] > pixels[:, :, :-1]
 
 
-def average_hash(images: np.ndarray, hash_size: int = 8) -> np.ndarray:
+def average_hash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) -> np.ndarray:
     """Average hash of each image of a (N, H, W) uint8 batch: is each pixel of the shrunk image above
     the mean? Follows https://www.hackerfactor.com/blog/index.php?/archives/432-Looks-Like-It.html and
     equals ``imagehash.average_hash(Image.fromarray(img), hash_size)`` bit for bit.
 
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
     """
-    return _hash_batch(images, hash_size, _average_bits)
+    return _hash_batch(
+        images,
+        hash_size,
+        workers,
+        lambda h: (h, h),
+        lambda start, chunk, scratch: _average_bits(chunk, hash_size, scratch),
+    )
 
 
-def phash(images: np.ndarray, hash_size: int = 8) -> np.ndarray:
+def phash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) -> np.ndarray:
     """Perceptual hash of each image of a (N, H, W) uint8 batch: is each low-frequency DCT coefficient
     above their median? Follows https://www.hackerfactor.com/blog/index.php?/archives/432-Looks-Like-It.html
     and equals ``imagehash.phash(Image.fromarray(img), hash_size)`` bit for bit.
 
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
     """
-    return _hash_batch(images, hash_size, _phash_bits)
+    doubtful = []  # (indices, resized pixels) of the unsure images, settled at the end in one batch
+
+    def chunk_bits(start: int, chunk: np.ndarray, scratch: _Scratch) -> np.ndarray:
+        bits, unsure, pixels = _phash_chunk(chunk, hash_size, scratch)
+        if unsure.any():
+            doubtful.append((start + np.flatnonzero(unsure), pixels[unsure].astype(np.uint8)))
+        return bits
+
+    packed = _hash_batch(images, hash_size, workers, lambda h: (PHASH_HIGHFREQ_FACTOR * h,) * 2, chunk_bits)
+    if doubtful:
+        index, pixels = (np.concatenate(parts) for parts in zip(*doubtful, strict=True))
+        packed[index] = _pack_bits(_phash_exact_bits(pixels, hash_size))
+    return packed
 
 
-def dhash(images: np.ndarray, hash_size: int = 8) -> np.ndarray:
+def dhash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) -> np.ndarray:
     """Difference hash of each image of a (N, H, W) uint8 batch: is each pixel of the shrunk image
     brighter than its left neighbour? Follows
     https://www.hackerfactor.com/blog/index.php?/archives/529-Kind-of-Like-That.html and equals
@@ -347,7 +503,13 @@ def dhash(images: np.ndarray, hash_size: int = 8) -> np.ndarray:
 
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
     """
-    return _hash_batch(images, hash_size, _dhash_bits)
+    return _hash_batch(
+        images,
+        hash_size,
+        workers,
+        lambda h: (h + 1, h),
+        lambda start, chunk, scratch: _dhash_bits(chunk, hash_size, scratch),
+    )
 
 
 def as_uint64(packed: np.ndarray) -> np.ndarray:

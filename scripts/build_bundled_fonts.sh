@@ -317,13 +317,15 @@ if [[ $(wc -l < "$work/lock") -ne $(wc -l < "$work/sources") ]]; then
 fi
 FONTGLYPHS_CORPUS_LOCK="$work/lock" "$ROOT/scripts/fetch_fonts.sh" "$CACHE" >&2
 
-rm -rf "$OUT"
+mkdir -p "$OUT"
+find "$OUT" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +  # README.md is written by hand
 "$PYTHON" - "$CACHE" "$OUT" "$work/selection" "$work/lock" <<'PY'
 """Copy the selection into fonts/, derive the TTC and CFF2 files, verify every face, write the ledger."""
 import csv
 import json
 import logging
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -356,7 +358,7 @@ def out_dir_name(source: str) -> str:
 def find(pkg_dir: Path, source: str, entry: str) -> Path:
     """The one file of the package that the entry names (exact name or path tail; no wildcards)."""
     tail = f"-latin-{entry}" if source.startswith("@") else "/" + entry
-    hits = [p for p in pkg_dir.rglob("*") if p.is_file() and ("/" + str(p.relative_to(pkg_dir))).endswith(tail)]
+    hits = [p for p in pkg_dir.rglob("*") if p.is_file() and f"/{p.relative_to(pkg_dir)}".endswith(tail)]
     if len(hits) != 1:
         sys.exit(f"{source}: entry {entry!r} matches {len(hits)} files, expected 1")
     return hits[0]
@@ -389,7 +391,7 @@ def ink_bounds(glyphs, name: str) -> tuple | None:
 
 
 def check(path: Path) -> tuple[list[TTFont], str]:
-    """Faces of the file; exits naming the file when one has no outlines or misses a letter A-J."""
+    """Faces and format of the file; exits naming it when a face lacks outlines or an inked letter A-J."""
     try:
         found = faces(path)
     except Exception as error:  # noqa: BLE001 - any parse failure disqualifies the file
@@ -477,11 +479,11 @@ def main() -> None:
         (out / "LICENSES" / f"{out_dir_name(source)}.txt").write_text(text, encoding="utf-8")
 
     stats = {"files": 0, "faces": 0, "ttc_faces": 0, "variable": 0, "instances": 0}
-    formats: dict[str, int] = {}
+    formats: Counter[str] = Counter()
     with open(out / "SOURCES.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["path", "family", "package", "package_version", "license", "license_file",
-                         "category", "format", "faces", "named_instances"])
+                         "category", "format", "faces", "named_instances"])  # fmt: skip
         for item in sorted(bundled, key=lambda b: str(b.path)):
             found, fmt = check(out / item.path)
             instances = len(found[0]["fvar"].instances) if "fvar" in found[0] else 0
@@ -493,7 +495,7 @@ def main() -> None:
             stats["ttc_faces"] += len(found) if len(found) > 1 else 0
             stats["variable"] += bool(instances)
             stats["instances"] += instances
-            formats[fmt] = formats.get(fmt, 0) + 1
+            formats[fmt] += 1
     print(", ".join(f"{k}={v}" for k, v in stats.items()), file=sys.stderr)
     print("formats: " + ", ".join(f"{k}={v}" for k, v in sorted(formats.items())), file=sys.stderr)
 

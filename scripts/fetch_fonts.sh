@@ -53,6 +53,7 @@ DL="$DEST/.downloads"
 mkdir -p "$DEST/debian" "$DEST/npm" "$DL"
 DEST=$(cd "$DEST" && pwd)
 DL="$DEST/.downloads"
+rm -rf "$DL"/unpack.*  # left by an interrupted run
 
 apt_refresh() {
   # apt-get download needs package lists; a fresh machine has none (or stale ones).
@@ -87,7 +88,9 @@ npm_pack() {  # pack name[@version] specs into $DL; print "name<TAB>version<TAB>
   # shellcheck disable=SC2016  # the ${...} below are JavaScript template literals
   (cd "$DL" && npm pack --json --loglevel=error "$@") \
     | node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-        for (const p of JSON.parse(s)) console.log(`${p.name}\t${p.version}\t${p.filename}`); })'
+        const packed = JSON.parse(s || "[]");  // on failure npm prints an error object instead
+        if (!Array.isArray(packed)) process.exit(1);
+        for (const p of packed) console.log(`${p.name}\t${p.version}\t${p.filename}`); })'
 }
 
 write_lock() {

@@ -42,7 +42,6 @@ from fontglyphs.baseline.train import Timer, autocast, build_model, resolve_devi
 LETTERS = "ABCDEFGHIJ"
 TINY = {"net": {"cnn": {"widths": (8, 16, 32)}, "mlp": {"hidden": (128,)}}, "opt": {"batch_size": 32}}
 # One thread: for batches this small, a second thread costs more in synchronisation than it saves.
-ONE = ("--threads", "1")
 
 
 def draw_glyph(letter: str, rng: np.random.Generator, cell: float, weight: float, slant: float) -> np.ndarray:
@@ -125,7 +124,9 @@ def test_validation_holds_out_whole_families_seeded():
 def test_compatibility_checks_are_one_line_errors(sets):
     large, small = sets
     resized = ArraySet(small.images[:, :20, :24], small.labels, small.letters, small.keys, small.families)
-    with pytest.raises(DatasetError, match=r"small: images are 24x20 but the training images \(large\) are 28x28"):
+    with pytest.raises(
+        DatasetError, match=r"small: images are 24x20 but the training images \(large\) are 28x28"
+    ):
         check_compatible(large, resized, "large", "small")
     fewer = glyph_set(2, seed=5, letters="ABCDE")
     with pytest.raises(DatasetError, match="letters 'ABCDE' differ"):
@@ -139,7 +140,10 @@ def test_checksum_and_run_name_are_deterministic(sets):
     large, small = sets
     assert dataset_sha256(large) == dataset_sha256(glyph_set(30, seed=1))
     assert dataset_sha256(large) != dataset_sha256(small)
-    assert default_run_name("cnn", "output/large/", "exports/notMNIST_small.h5", 7) == "cnn-large-notMNIST_small-seed7"
+    assert (
+        default_run_name("cnn", "output/large/", "exports/notMNIST_small.h5", 7)
+        == "cnn-large-notMNIST_small-seed7"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -176,20 +180,30 @@ def test_same_seed_same_weights(sets):
 
 def test_checkpoint_round_trip_gives_identical_predictions(trained_cnn, sets, tmp_path):
     config, model, history = trained_cnn
-    info = {"model": "cnn", "letters": list(LETTERS), "image_shape": [28, 28], "hyperparameters": history.hyperparameters}
+    info = {
+        "model": "cnn",
+        "letters": list(LETTERS),
+        "image_shape": [28, 28],
+        "hyperparameters": history.hyperparameters,
+    }
     save_checkpoint(tmp_path / "model.pt", model, info)
     loaded, checkpoint = load_checkpoint(tmp_path / "model.pt")
     assert checkpoint["letters"] == list(LETTERS)
     images = torch.as_tensor(sets[1].images).unsqueeze(1).float() / 255
     with torch.no_grad():
         assert torch.equal(model.eval()(images), loaded(images))
-    before, after = evaluate(model, sets[1].images, sets[1].labels), evaluate(loaded, sets[1].images, sets[1].labels)
+    before, after = (
+        evaluate(model, sets[1].images, sets[1].labels),
+        evaluate(loaded, sets[1].images, sets[1].labels),
+    )
     assert np.array_equal(before.predictions, after.predictions) and before.loss == after.loss
 
 
 def test_time_budget_stops_training_and_anneals(sets):
     train_set, val_set = held_out(sets[0])
-    config = TrainConfig(model="cnn", device="cpu", epochs=10_000, seed=0, quiet=True, threads=1, time_budget=1.5, hyp=TINY)
+    config = TrainConfig(
+        model="cnn", device="cpu", epochs=10_000, seed=0, quiet=True, threads=1, time_budget=1.5, hyp=TINY
+    )
     model, history = train(config, train_set, val_set)
     assert history.stopped_by_budget and len(history.epochs) < 10_000
     assert history.wall_seconds < 1.5 + 5  # at most one step and one validation beyond the budget
@@ -228,15 +242,16 @@ def test_cuda_requested_but_absent_is_a_usage_error():
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_cli(*args: str):
-    return CliRunner().invoke(cli, ["baseline", *args], catch_exceptions=False)
+def run_cli(train_dir: Path | str, test_dir: Path | str, *args: str):
+    """``fontglyphs baseline --train TRAIN --test TEST ARGS`` on one thread (see TINY)."""
+    command = ["baseline", "--train", str(train_dir), "--test", str(test_dir), "--threads", "1", *args]
+    return CliRunner().invoke(cli, command, catch_exceptions=False)
 
 
 def test_cli_writes_every_report(split_dirs, tmp_path):
-    large, small = split_dirs
     out = tmp_path / "out"
-    result = run_cli("--train", str(large), "--test", str(small), "--device", "cpu", "--epochs", "3",
-                     "--batch-size", "64", "--output", str(out), "--seed", "4", *ONE)
+    options = ["--device", "cpu", "--epochs", "3", "--batch-size", "64", "--seed", "4"]
+    result = run_cli(*split_dirs, *options, "--output", str(out))
     assert result.exit_code == 0, result.output
     run_dir = out / "baseline" / "cnn-large-small-seed4"
     assert sorted(p.name for p in run_dir.iterdir()) == sorted(REPORT_FILES)
@@ -250,16 +265,17 @@ def test_cli_writes_every_report(split_dirs, tmp_path):
     for name in ("confusion.png", "mistakes.png", "curves.png"):
         with Image.open(run_dir / name) as picture:
             assert picture.width >= 300 and picture.height >= 100
-    loaded, _ = load_checkpoint(run_dir / "model.pt")
-    assert "test        accuracy" in result.output and str(run_dir) in result.output
+    assert load_checkpoint(run_dir / "model.pt")[1]["letters"] == list(LETTERS)
+    assert f"test        {metrics['test']['accuracy']:.2%} accuracy" in result.output
+    assert str(run_dir) in result.output
 
 
 def test_cli_quiet_prints_nothing(split_dirs, tmp_path):
-    large, small = split_dirs
-    result = run_cli("--train", str(large), "--test", str(small), "--model", "mlp", "--epochs", "1",
-                     "--output", str(tmp_path), "--run", "quiet-run", "--quiet", *ONE)
+    result = run_cli(
+        *split_dirs, "--model", "mlp", "--epochs", "1", "--output", str(tmp_path), "--run", "q", "-q"
+    )
     assert result.exit_code == 0 and result.output == ""
-    assert (tmp_path / "baseline" / "quiet-run" / "metrics.json").is_file()
+    assert (tmp_path / "baseline" / "q" / "metrics.json").is_file()
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +298,10 @@ def bad_splits(tmp_path_factory, sets):
         ("large", "missing", [], "missing: no such split or path"),
         ("large", "small", ["--run", "../escape"], "--run '../escape'"),
         pytest.param(
-            "large", "small", ["--device", "cuda"], "--device cuda: CUDA is not available",
+            "large",
+            "small",
+            ["--device", "cuda"],
+            "--device cuda: CUDA is not available",
             marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA"),
         ),
     ],
@@ -293,7 +312,7 @@ def test_bad_input_is_one_line_and_exit_code_2(split_dirs, bad_splits, train_nam
     def where(name):
         return str(good / name) if name in ("large", "small") else str(bad_splits / name)
 
-    result = run_cli("--train", where(train_name), "--test", where(test_name), "--epochs", "1", *extra)
+    result = run_cli(where(train_name), where(test_name), "--epochs", "1", *extra)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.output
@@ -301,23 +320,23 @@ def test_bad_input_is_one_line_and_exit_code_2(split_dirs, bad_splits, train_nam
 
 def test_two_gloo_processes_train_and_agree_with_one(split_dirs, tmp_path):
     """torchrun with 2 CPU processes: DDP trains the same global batches; only rank 0 writes reports."""
-    large, small = split_dirs
-    common = ["--train", str(large), "--test", str(small), "--device", "cpu", "--epochs", "4",
-              "--batch-size", "32", "--seed", "5", "--quiet", *ONE]
-    assert run_cli(*common, "--output", str(tmp_path / "one")).exit_code == 0
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "fontglyphs", "baseline", *common, "--output", str(tmp_path / "two")]
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    options = ["--device", "cpu", "--epochs", "4", "--batch-size", "32", "--seed", "5", "--quiet"]
+    assert run_cli(*split_dirs, *options, "--output", str(tmp_path / "one")).exit_code == 0
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    data = ["--train", str(split_dirs[0]), "--test", str(split_dirs[1])]
+    command = [*torchrun, "-m", "fontglyphs", "baseline", *data, *options, "--output", str(tmp_path / "two")]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    one, two = (json.loads((tmp_path / n / "baseline" / "cnn-large-small-seed5" / "metrics.json").read_text())
-                for n in ("one", "two"))
+    one, two = (
+        json.loads((tmp_path / n / "baseline" / "cnn-large-small-seed5" / "metrics.json").read_text())
+        for n in ("one", "two")
+    )
     assert two["world_size"] == 2 and one["world_size"] == 1
     assert sorted(os.listdir(tmp_path / "two" / "baseline")) == ["cnn-large-small-seed5"]
     assert two["training"]["steps"] == one["training"]["steps"]
-    print(json.dumps([[m["training"]["history"], m["test"]["accuracy"]] for m in (one, two)], indent=1))
-    first_one, first_two = one["training"]["history"][0], two["training"]["history"][0]
-    # Same images, order and augmentation; only batch-norm statistics (per process) and summation order differ.
-    assert abs(first_one["train_loss"] - first_two["train_loss"]) < 0.05 * first_one["train_loss"]
+    # Same images, order and augmentation; only per-process batch-norm statistics and summation order differ
+    # (measured: final training loss 0.664 against 0.657, test accuracy 1.00 against 0.95).
+    last_one, last_two = one["training"]["history"][-1], two["training"]["history"][-1]
+    assert abs(last_one["train_loss"] - last_two["train_loss"]) < 0.1 * last_one["train_loss"]
     assert abs(one["test"]["accuracy"] - two["test"]["accuracy"]) <= 0.15
-    assert two["test"]["accuracy"] >= 0.5
+    assert two["test"]["accuracy"] >= 0.7

@@ -9,8 +9,9 @@ holds out whole font families; the test split is evaluated once, at the end::
     result = run_baseline("large", "small", TrainConfig(model="cnn", epochs=10, seed=0))
     print(result.summary)  # reports in output/baseline/cnn-large-small-seed0/
 
-The trainer itself is ``fontglyphs.baseline.train.train(config, train_set, val_set)`` (not re-exported,
-so that ``fontglyphs.baseline.train`` stays the module). Importing this package imports torch; ``fontglyphs`` itself and its CLI import it only when a baseline runs.
+The trainer itself is ``fontglyphs.baseline.train.train(config, train_set, val_set)``, not re-exported
+so that ``fontglyphs.baseline.train`` stays the module. Importing this package imports torch; the
+``fontglyphs`` package and its CLI import it only when a baseline runs.
 """
 
 from .data import check_compatible, dataset_sha256, default_run_name, split_by_family

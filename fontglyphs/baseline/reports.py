@@ -50,13 +50,16 @@ def mistakes_sheet(
     letters: Sequence[str],
     limit: int = MISTAKES_SHOWN,
 ):
-    """Contact sheet of misclassified images, most confident first, captioned "true→predicted  p%"."""
+    """Contact sheet of misclassified images, most confident first, captioned "true->predicted p%".
+
+    ASCII "->": the scalable default caption font has no arrow glyph.
+    """
     wrong = np.flatnonzero(np.asarray(labels) != np.asarray(predictions))
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:limit]
-    captions = [f"{letters[labels[i]]}→{letters[predictions[i]]} {confidence[i]:.0%}" for i in wrong]
+    captions = [f"{letters[labels[i]]}->{letters[predictions[i]]} {confidence[i]:.0%}" for i in wrong]
     shown = f"the {len(wrong)} most confident" if len(wrong) < int((labels != predictions).sum()) else "all"
     title = (
-        f"{int((labels != predictions).sum())} test mistakes ({shown}), caption: true→predicted confidence"
+        f"{int((labels != predictions).sum())} test mistakes ({shown}), caption: true->predicted confidence"
     )
     return contact_sheet(images[wrong], captions, columns=20, scale=3, title=title)
 
@@ -89,13 +92,13 @@ def confusion_png(matrix: np.ndarray, letters: Sequence[str], title: str) -> byt
     plt = _pyplot()
     n = len(letters)
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    errors = rates.astype(float)
-    np.fill_diagonal(errors, np.nan)
+    errors = np.where(matrix > 0, rates, -1.0)  # -1: no error at all, drawn white ("under")
+    np.fill_diagonal(errors, np.nan)  # the diagonal: drawn pale green ("bad")
     top = max(float(np.nanmax(errors)) if n > 1 else 0.0, 0.01)
-    colours = plt.get_cmap("Reds").with_extremes(bad="#d9f0d3")
+    colours = plt.get_cmap("Reds").with_extremes(bad="#d9f0d3", under="white")
     size = max(5.0, 0.5 * n + 2)
     figure, axes = plt.subplots(figsize=(size + 1.5, size))
-    image = axes.imshow(errors, cmap=colours, vmin=0, vmax=top)
+    image = axes.imshow(errors, cmap=colours, vmin=0.0, vmax=top)
     for t in range(n):
         for p in range(n):
             if matrix[t, p]:
@@ -172,22 +175,24 @@ def summary_text(metrics: dict, run_dir: str) -> str:
     """The one-screen summary printed at the end of a run."""
     train, val, test, training = metrics["train"], metrics["validation"], metrics["test"], metrics["training"]
     per_class = "  ".join(f"{letter} {100 * acc:.1f}" for letter, acc in test["per_class_accuracy"].items())
-    confusions = ", ".join(f"{t}→{p} {n}" for t, p, n in test["top_confusions"]) or "none"
-    stop = " (stopped by --time-budget)" if training["stopped_by_budget"] else ""
+    confusions = ", ".join(f"{t}->{p} {n}" for t, p, n in test["top_confusions"]) or "none"
+    stopped = ", stopped by --time-budget" if training["stopped_by_budget"] else ""
+    processes = f"{metrics['world_size']} processes" if metrics["world_size"] > 1 else "1 process"
     lines = [
         f"fontglyphs baseline {metrics['run']}: {metrics['model']} on {metrics['device']}"
-        f" ({metrics['world_size']} process(es), {training['threads']} threads each)",
-        f"  train       {train['source']}: {train['images']} images of {train['families']} families"
-        f" -> {train['images'] - val['images']} for training, {val['images']} of {val['families']} held-out"
-        f" families for validation  (sha256 {train['sha256'][:12]})",
-        f"  test        {test['source']}: {test['images']} images  (sha256 {test['sha256'][:12]})",
-        f"  training    {training['epochs_completed']:.2f} of {training['epochs_planned']} epochs{stop},"
-        f" {training['train_seconds']:.1f} s of training, {training['images_per_second']:.0f} images/s,"
-        f" {training['wall_seconds']:.1f} s wall",
-        f"  validation  accuracy {val['accuracy']:.2%}  loss {val['loss']:.4f}",
-        f"  test        accuracy {test['accuracy']:.2%}  loss {test['loss']:.4f}",
+        f" ({processes} x {training['threads']} threads)",
+        f"  train       {train['source']}: {train['images']} images, {train['families']} families"
+        f" (sha256 {train['sha256'][:12]})",
+        f"              -> {train['images'] - val['images']} for training,"
+        f" {val['images']} of {val['families']} held-out families for validation",
+        f"  test        {test['source']}: {test['images']} images (sha256 {test['sha256'][:12]})",
+        f"  training    {training['epochs_completed']:.2f} of {training['epochs_planned']} epochs{stopped}:"
+        f" {training['train_seconds']:.1f} s ({training['images_per_second']:.0f} images/s),"
+        f" {training['wall_seconds']:.1f} s with validation",
+        f"  validation  {val['accuracy']:.2%} accuracy (loss {val['loss']:.4f})",
+        f"  test        {test['accuracy']:.2%} accuracy (loss {test['loss']:.4f}, {test['errors']} errors)",
         f"  per class   {per_class}",
         f"  confusions  {confusions}",
-        f"  reports     {run_dir}/  metrics.json confusion.png mistakes.png curves.png model.pt",
+        f"  reports     {run_dir}/: metrics.json confusion.png mistakes.png curves.png model.pt",
     ]
     return "\n".join(lines)
