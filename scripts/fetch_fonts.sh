@@ -13,7 +13,7 @@
 #
 # Layout of DEST:
 #   debian/<package>/...            the package's font files (and its copyright file), paths as in the .deb
-#   npm/<scope>/<name>/files/*      only the latin subset (all weights, styles, axes) of a @fontsource package,
+#   npm/<scope>/<name>/files/*      only the latin subset (all weights, styles, axes; one file per face) of a @fontsource package,
 #                                   plus its LICENSE, package.json and metadata.json
 #   <dir>/.version                  the pinned version unpacked there (the "done" marker)
 set -euo pipefail
@@ -159,6 +159,12 @@ unpack_npm() {  # tarball name version: keep the latin subset and the licence/me
   tmp=$(mktemp -d "$DL/unpack.XXXXXX")
   tar -xzf "$tgz" -C "$tmp" --wildcards --exclude='package/files/*-latin-ext-*' \
     'package/files/*-latin-*' package/LICENSE package/package.json package/metadata.json 2>/dev/null || true
+  # @fontsource ships each face twice (WOFF and WOFF2, same outlines): keep one copy, the WOFF, which
+  # decodes ~10x faster; -variable packages ship WOFF2 only and keep it.
+  local woff2
+  for woff2 in "$tmp"/package/files/*.woff2; do
+    [[ -e ${woff2%2} ]] && rm -f "$woff2"
+  done
   rm -rf "$out"
   mkdir -p "$(dirname "$out")"
   mv "$tmp/package" "$out"
