@@ -12,8 +12,9 @@ Order of work, and why:
    (:mod:`fontglyphs.noise`) over what is left; fonts the model cannot read at all are symbol fonts;
 5. split by family into ``small`` (``small_fraction`` of the images, counted among those it will keep)
    and ``large``;
-6. near duplicates within each split and letter (one kept per group), then leakage: any large image
-   within the near-duplicate distance of an image small keeps is removed from large;
+6. near duplicates within each split and letter (hash of the ink box within ``near`` bits and mean
+   ink alike; greedily one kept, never by chains), then leakage: any large image that is a near
+   duplicate of an image small keeps is removed from large;
 7. write both splits (hard links into the source), their manifests, the full manifest, flags,
    predictions, report and contact sheets.
 
@@ -53,6 +54,7 @@ from .manifest import (
     read_manifest,
     sort_records,
 )
+from .noise import EPOCHS as NOISE_EPOCHS
 
 SMALL_FRACTION = 18_724 / 547_838  # notMNIST: small / (small + large), about 0.034
 DEFAULT_NEAR = 4  # phash bits; docs/cleaning.md shows the distances this is chosen from
@@ -94,7 +96,7 @@ ALIKE_PRESELECT_BITS = 16  # letters of one font further apart than this in hash
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The knobs of the degenerate-glyph rules (docs/cleaning.md gives the evidence for each value)."""
+    """The knobs of the rules beyond ``--near`` (docs/cleaning.md gives the evidence for each value)."""
 
     ink_level: int = 128  # a pixel at or above this is ink
     near_ink: float = 1.1  # near duplicates also differ in mean ink by at most this factor
@@ -103,9 +105,7 @@ class Thresholds:
     box_edge: float = 0.9  # every side of the ink box at least this inked ...
     box_hollow: float = 0.05  # ... and its middle (central half each way) at most this: a .notdef box
     usual_share: float = 0.05  # a solid or box shape this common in a letter is how that letter looks
-    alike_pixels: float = (
-        0.005  # two letters of one font differing in at most this share of pixels are one drawing
-    )
+    alike_pixels: float = 0.005  # letters of a font differing in at most this share of pixels: one drawing
     font_alike_share: float = 0.8  # this share of a font's letters alike: the font draws one shape
     symbol_share: float = 0.6  # this share of a font's letters read as other letters: not a letter font
     min_font_letters: int = 3  # the font-wide rules need at least this many letters
@@ -125,7 +125,7 @@ class CleanConfig:
     clean_large: bool = False
     noise: bool = True  # run the label-noise model
     noise_folds: int = 5
-    noise_epochs: float = 4.0  # passes over each training fold: the deterministic bound on noise time
+    noise_epochs: float = NOISE_EPOCHS  # passes over each training fold: the deterministic time bound
     noise_budget: float | None = None  # seconds; shortens training to fit, at the cost of determinism
     device: str = "auto"
     hash: str = "phash"
@@ -300,10 +300,11 @@ def load_corpus(root: str | os.PathLike, progress: bool = False) -> Corpus:
 
 
 def pixel_content(images: np.ndarray) -> np.ndarray:
-    """An id per distinct picture (equal ids: equal pixel bytes), by sorting the raw rows, not hashing."""
-    flat = np.ascontiguousarray(images.reshape(len(images), -1))
-    rows = flat.view(np.dtype((np.void, flat.shape[1])))[:, 0]
-    return np.unique(rows, return_inverse=True)[1].reshape(-1)
+    """An id per distinct picture, equal exactly when the pixel bytes are (a 128-bit BLAKE2 digest per
+    image, sorted; sorting the raw rows instead is 10-40 times slower, glyph rows share long runs of
+    background)."""
+    digests = b"".join(hashlib.blake2b(image.tobytes(), digest_size=16).digest() for image in images)
+    return np.unique(np.frombuffer(digests, dtype="V16"), return_inverse=True)[1].reshape(-1)
 
 
 def exact_duplicates(
@@ -380,26 +381,29 @@ def _hollow_boxes(on: np.ndarray, edge: float, hollow: float) -> np.ndarray:
             (on[i, :, right] & in_y).sum(axis=1) / box_h,
         ]
     )
+    framed = np.flatnonzero(inked & (box_h >= height // 2) & (box_w >= width // 4) & (sides >= edge))
+    top, bottom, left, right = top[framed], bottom[framed], left[framed], right[framed]
+    box_h, box_w = box_h[framed], box_w[framed]
     mid_y = (y >= (top + box_h // 4)[:, None]) & (y <= (bottom - box_h // 4)[:, None])
     mid_x = (x >= (left + box_w // 4)[:, None]) & (x <= (right - box_w // 4)[:, None])
     middle = mid_y[:, :, None] & mid_x[:, None, :]
-    middle_ink = (on & middle).sum(axis=(1, 2)) / np.maximum(middle.sum(axis=(1, 2)), 1)
-    big = (box_h >= height // 2) & (box_w >= width // 4)
-    return inked & big & (sides >= edge) & (middle_ink <= hollow)
+    middle_ink = (on[framed] & middle).sum(axis=(1, 2)) / np.maximum(middle.sum(axis=(1, 2)), 1)
+    box = np.zeros(n, dtype=bool)
+    box[framed[middle_ink <= hollow]] = True
+    return box
 
 
 def measure_shapes(images: np.ndarray, thresholds: Thresholds, chunk: int = 65536) -> Shapes:
     parts = []
+    pixels = images.shape[1] * images.shape[2]
     for start in range(0, len(images), chunk):
         batch = images[start : start + chunk]
         on = batch >= thresholds.ink_level
-        parts.append(
-            (
-                batch.mean(axis=(1, 2)) / 255.0,
-                on.mean(axis=(1, 2)),
-                _hollow_boxes(on, thresholds.box_edge, thresholds.box_hollow),
-            )
-        )
+        fill = on.sum(axis=(1, 2)) / pixels
+        box = np.zeros(len(batch), dtype=bool)
+        candidates = np.flatnonzero(fill < thresholds.solid_fill)  # a box's middle is empty
+        box[candidates] = _hollow_boxes(on[candidates], thresholds.box_edge, thresholds.box_hollow)
+        parts.append((batch.sum(axis=(1, 2), dtype=np.uint64) / (255.0 * pixels), fill, box))
     ink, fill, box = (np.concatenate(column) for column in zip(*parts, strict=True))
     return Shapes(ink, fill, box)
 
@@ -424,7 +428,7 @@ def degenerate_glyphs(
     findings = [finding(BLANK, np.flatnonzero(blank), [f"ink {v:.4f}" for v in shapes.ink[blank]])]
     usual_shapes: dict[str, dict[str, float]] = {}
     kept_as_usual = np.zeros(len(labels), dtype=bool)
-    for flag, mask, measure in ((SOLID, solid, "fill"), (BOX, box, "box")):
+    for flag, mask in ((SOLID, solid), (BOX, box)):
         share = np.bincount(labels, weights=mask, minlength=n_classes) / per_letter
         usual = share >= thresholds.usual_share
         usual_shapes[flag] = {letters[c]: round(float(share[c]), 6) for c in np.flatnonzero(usual)}
@@ -434,7 +438,8 @@ def degenerate_glyphs(
         flagged = np.flatnonzero(unusual)
         kept_as_usual |= mask & usual[labels]
         detail = [
-            f"{measure} {shapes.fill[i]:.3f}; {share[labels[i]]:.1%} of {letters[labels[i]]}" for i in flagged
+            f"ink pixels {shapes.fill[i]:.3f}; {share[labels[i]]:.1%} of {letters[labels[i]]} look so"
+            for i in flagged
         ]
         findings.append(finding(flag, flagged, detail))
     return findings, usual_shapes, kept_as_usual
@@ -473,8 +478,8 @@ def alike_letters(
 ) -> list[Finding]:
     """Letters of one font that are one drawing: ink and background disagree on at most ``alike_pixels``
     of the pixels. A font most of whose letters are one drawing is flagged as a whole; otherwise each
-    alike letter. Hash distance only preselects pairs: it misses the small stroke that tells a bold C
-    from a G, which is also why the pixel bar is so low (docs/cleaning.md)."""
+    alike letter. Hash distance only preselects pairs: it misses the stroke that tells a boxed B from
+    a boxed D or a thin E from an F, and those differ in 1.5% of the pixels (docs/cleaning.md)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 

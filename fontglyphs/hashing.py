@@ -2,9 +2,9 @@
 
 The clean stage hashes hundreds of thousands of 28x28 glyphs and looks for near copies among them.
 imagehash does this one PIL image at a time; here a whole (N, H, W) uint8 batch is hashed with a few
-matrix products, and the bits match imagehash exactly because Pillow's fixed-point LANCZOS resampling
-is reproduced integer for integer. Near duplicates are found by multi-index hashing instead of
-comparing all pairs.
+banded matrix products per cache-sized chunk, chunks shared by a thread pool, and the bits match
+imagehash exactly because Pillow's fixed-point LANCZOS resampling is reproduced integer for integer.
+Near duplicates are found by multi-index hashing instead of comparing all pairs.
 
 Hashes come back as packed rows: ceil(hash_size**2 / 8) uint8 per image, the big-endian integer whose
 hex is ``str(imagehash.<algo>(image))``. ``as_uint64`` turns 64-bit rows into the uint64 array the
@@ -49,7 +49,8 @@ PRECISION_BITS = 22
 LANCZOS_SUPPORT = 3.0
 PHASH_HIGHFREQ_FACTOR = 4  # imagehash's default: the DCT sees a (4 * hash_size)^2 image
 CHUNK_PIXELS = 1 << 18  # pixels per chunk in its largest stage (256 images for phash): fits in cache
-BAND_OUTPUTS = 8  # outputs per banded resize product (see _resize_pass)
+BAND_OUTPUTS = 8  # outputs per banded resize product (see _resize_pass); 8 fits OpenBLAS's kernel best
+SCRATCH_KEEP_BYTES = 1 << 25  # a spare scratch larger than this (from huge images) is freed, not kept
 # Multiply-adds per BLAS call. One big product lets OpenBLAS spread it over threads, which on a busy
 # 2-core machine ran ten times slower than a stack of single-threaded small ones.
 BLAS_CALL_WORK = 1 << 18
@@ -152,7 +153,7 @@ def _resize_pass(in_size: int, out_size: int) -> _ResizePass:
     inputs; wider bands (downscales by over 1,000x) keep exact weights and add 0.5 before flooring.
     """
     weights = _resample_weights(in_size, out_size)
-    blocks = -(-out_size // BAND_OUTPUTS)
+    blocks = max(1, out_size // BAND_OUTPUTS)
     spans = []
     for lo, hi in itertools.pairwise(out_size * k // blocks for k in range(blocks + 1)):
         used = np.flatnonzero(weights[:, lo:hi].any(axis=1))
@@ -173,12 +174,16 @@ class _Scratch:
 
     With fresh temporaries per chunk, glibc handed the pages back to the kernel after each chunk and
     faulted them in again on the next; on the 2-core VM that took twice as long as the arithmetic.
-    A new thread pool would pay that on every call, so spare scratches wait in _SPARE_SCRATCH (one per
-    thread that ever ran at once, each a few MB as chunks are capped at CHUNK_PIXELS).
+    A new thread pool would pay that on every call, so spare scratches wait in _SPARE_SCRATCH: one per
+    thread that ever ran at once, each about 6 MB for 28x28 glyphs as chunks hold CHUNK_PIXELS.
     """
 
     def __init__(self) -> None:
         self._buffers: dict[str, np.ndarray] = {}
+
+    @property
+    def nbytes(self) -> int:
+        return sum(buffer.nbytes for buffer in self._buffers.values())
 
     def take(self, purpose: str, shape: tuple[int, ...]) -> np.ndarray:
         size = math.prod(shape)
@@ -292,10 +297,9 @@ def _map_chunks(
             scratch = _SPARE_SCRATCH.get_nowait()
         except queue.Empty:
             scratch = _Scratch()
-        try:
-            chunk = images[start : start + length]
-            out[start : start + len(chunk)] = fn(start, chunk, scratch)
-        finally:
+        chunk = images[start : start + length]
+        out[start : start + len(chunk)] = fn(start, chunk, scratch)
+        if scratch.nbytes <= SCRATCH_KEEP_BYTES:
             _SPARE_SCRATCH.put(scratch)
 
     starts = range(0, len(images), length)
@@ -368,18 +372,18 @@ def _pack_bits(bits: np.ndarray) -> np.ndarray:
 def _hash_batch(
     images: np.ndarray,
     hash_size: int,
+    size: tuple[int, int],
     workers: int | None,
-    size: Callable[[int], tuple[int, int]],
     bits_of: Callable[[int, np.ndarray, _Scratch], np.ndarray],
 ) -> np.ndarray:
-    """Validate, then hash chunk by chunk: images are resized to size(hash_size) (width, height), and
-    bits_of(start, chunk, scratch) gives a chunk's bools, one row or (hash_size, hash_size) per image."""
+    """Hash chunk by chunk (hash_size already checked): images are resized to ``size`` (width, height)
+    and bits_of(start, chunk, scratch) gives a chunk's bools, a row or a (hash_size, hash_size) block
+    per image."""
     _check_images(images)
-    _check_hash_size(hash_size)
     packed = np.empty((len(images), -(-hash_size * hash_size // 8)), np.uint8)
     return _map_chunks(
         images,
-        size(hash_size),
+        size,
         packed,
         lambda start, chunk, scratch: _pack_bits(bits_of(start, chunk, scratch).reshape(len(chunk), -1)),
         _check_workers(workers),
@@ -434,9 +438,10 @@ def _phash_chunk(images: np.ndarray, hash_size: int, scratch: _Scratch) -> tuple
 
     Matmul and scipy's FFT-based DCT round differently, by about 1e-16 of the largest possible
     coefficient. If every coefficient is that close to imagehash's, so are the order statistics; so
-    when the median is more than that away from every other coefficient, both split the block into
-    the same coefficients above and below it and the bits provably agree. Images whose median is
-    within 2**-30 of that bound (ties, as in blank or symmetric glyphs) are marked unsure.
+    when the median is farther than that from every other coefficient, both split the block into the
+    same coefficients above and below it and the bits provably agree. Images whose median is within
+    2**-30 of that bound of another coefficient (ties, as in blank or symmetric glyphs: about 5% of
+    real glyphs) are marked unsure.
     """
     side = PHASH_HIGHFREQ_FACTOR * hash_size
     pixels = _resize(images, side, side, scratch)
@@ -463,12 +468,14 @@ def average_hash(images: np.ndarray, hash_size: int = 8, workers: int | None = N
     equals ``imagehash.average_hash(Image.fromarray(img), hash_size)`` bit for bit.
 
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
+    ``workers`` threads share the work (None: one per CPU); the bits are the same for any count.
     """
+    _check_hash_size(hash_size)
     return _hash_batch(
         images,
         hash_size,
+        (hash_size, hash_size),
         workers,
-        lambda h: (h, h),
         lambda start, chunk, scratch: _average_bits(chunk, hash_size, scratch),
     )
 
@@ -479,8 +486,13 @@ def phash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
     and equals ``imagehash.phash(Image.fromarray(img), hash_size)`` bit for bit.
 
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
+    ``workers`` threads share the work (None: one per CPU); the bits are the same for any count.
     """
-    doubtful = []  # (indices, resized pixels) of the unsure images, settled at the end in one batch
+    _check_hash_size(hash_size)
+    side = PHASH_HIGHFREQ_FACTOR * hash_size
+    # (indices, resized pixels) of unsure images: scipy settles them at the end in one batch, as its
+    # per-call cost is ten times its per-image cost
+    doubtful: list[tuple[np.ndarray, np.ndarray]] = []
 
     def chunk_bits(start: int, chunk: np.ndarray, scratch: _Scratch) -> np.ndarray:
         bits, unsure, pixels = _phash_chunk(chunk, hash_size, scratch)
@@ -488,7 +500,7 @@ def phash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
             doubtful.append((start + np.flatnonzero(unsure), pixels[unsure].astype(np.uint8)))
         return bits
 
-    packed = _hash_batch(images, hash_size, workers, lambda h: (PHASH_HIGHFREQ_FACTOR * h,) * 2, chunk_bits)
+    packed = _hash_batch(images, hash_size, (side, side), workers, chunk_bits)
     if doubtful:
         index, pixels = (np.concatenate(parts) for parts in zip(*doubtful, strict=True))
         packed[index] = _pack_bits(_phash_exact_bits(pixels, hash_size))
@@ -502,12 +514,14 @@ def dhash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
     ``imagehash.dhash(Image.fromarray(img), hash_size)`` bit for bit.
 
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
+    ``workers`` threads share the work (None: one per CPU); the bits are the same for any count.
     """
+    _check_hash_size(hash_size)
     return _hash_batch(
         images,
         hash_size,
+        (hash_size + 1, hash_size),  # (width, height): one spare column
         workers,
-        lambda h: (h + 1, h),
         lambda start, chunk, scratch: _dhash_bits(chunk, hash_size, scratch),
     )
 

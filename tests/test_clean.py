@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fontfactory import DOT_MATRIX
+from fontfactory import DOT_MATRIX, build_font
 from PIL import Image
 
 from fontglyphs.clean import (
@@ -25,7 +25,9 @@ from fontglyphs.cli import cli
 from fontglyphs.datasets import read_png_folder
 from fontglyphs.errors import DatasetError, UsageError
 from fontglyphs.hashing import cross_near_pairs
+from fontglyphs.letters import parse_letters
 from fontglyphs.manifest import GlyphRecord, read_manifest, write_manifest
+from fontglyphs.render import RenderConfig, render_fonts
 from fontglyphs.review.decisions import Decision, save_decisions
 
 LETTERS = tuple("ABCDEFGHIJ")
@@ -332,6 +334,42 @@ def test_notmnist_layout_without_manifest(tmp_path):
     assert result.report["input"]["fonts"] == 12 and not result.report["input"]["has_manifest"]
     small = read_manifest(tmp_path / "out" / "small" / "manifest.csv")
     assert small and all(r.key == r.family and r.key.startswith("Rm9udHtpfQ") for r in small)
+
+
+def test_rendered_fonts_end_to_end(tmp_path):
+    """Real fonts through the real renderer: a font that draws H under G is caught; the rest is kept."""
+    for index in range(6):
+        outlines = {"G": "H"} if index == 2 else None
+        build_font(
+            tmp_path / "fonts" / f"f{index}.ttf",
+            family=f"Family {index}",
+            cell=80 + 9 * index,
+            weight=0.6 + 0.08 * index,
+            outlines=outlines,
+        )
+    render_fonts(
+        [tmp_path / "fonts"],
+        tmp_path / "out" / "glyphs",
+        RenderConfig(parse_letters("A-J")),
+        workers=1,
+        progress=False,
+    )
+    result = clean_dataset(
+        tmp_path / "out" / "glyphs", tmp_path / "out", CleanConfig(small_fraction=0.3, noise=False)
+    )
+    flagged = {
+        (r.key, r.letter, f)
+        for r in read_manifest(tmp_path / "out" / "clean" / "manifest.csv")
+        for f in r.flag_list()
+        if f != "near-duplicate"
+    }
+    odd = [
+        r.key for r in read_manifest(tmp_path / "out" / "glyphs" / "manifest.csv") if r.family == "Family 2"
+    ][0]
+    assert flagged == {
+        (odd, letter, flag) for letter in "GH" for flag in ("letters-identical", "label-conflict")
+    }
+    assert result.report["input"]["images"] == 60
 
 
 def test_empty_and_missing_folders_are_errors(tmp_path):

@@ -7,16 +7,22 @@ every hasher, as imagehash's own tests do.
 
 from __future__ import annotations
 
+import itertools
+
 import imagehash
 import numpy as np
 import pytest
+from fontfactory import build_font
 from PIL import Image, ImageDraw, ImageFont
 
 from fontglyphs.errors import UsageError
 from fontglyphs.hashing import (
+    PRECISION_BITS,
     GlyphHash,
     HashInputError,
     Pairs,
+    _resample_weights,
+    _resize_pass,
     as_uint64,
     average_hash,
     cross_near_pairs,
@@ -26,6 +32,7 @@ from fontglyphs.hashing import (
     phash,
     resize_lanczos,
 )
+from fontglyphs.raster import RenderOptions, render_font
 
 HASHERS = {
     "phash": (phash, imagehash.phash),
@@ -153,6 +160,108 @@ def test_batches_larger_than_a_chunk_and_empty_batches():
     np.testing.assert_array_equal(whole[300:], phash(images[300:]))
     assert phash(images[:0]).shape == (0, 8)
     assert dhash(images[:0], 3).shape == (0, 2)
+
+
+def tie_row(in_size: int, out_size: int) -> tuple[int, np.ndarray]:
+    """(output, input row) whose fixed-point LANCZOS sum for that output is exactly half-way between two
+    integers, where Pillow rounds up and plain round-half-even would not."""
+    k = np.rint(_resample_weights(in_size, out_size) * 2**PRECISION_BITS).astype(np.int64)
+    values = np.arange(256)
+    half, whole = 1 << (PRECISION_BITS - 1), 1 << PRECISION_BITS
+    for out in range(out_size):
+        for a, b, c in itertools.combinations(np.flatnonzero(k[:, out]), 3):
+            for pa in range(1, 256):
+                sums = k[a, out] * pa + k[b, out] * values[:, None] + k[c, out] * values[None, :]
+                hits = np.argwhere(sums % whole == half)
+                if len(hits):
+                    row = np.zeros(in_size, np.int64)
+                    row[[a, b, c]] = pa, *hits[0]
+                    assert (k[:, out] @ row) % whole == half
+                    return out, row.astype(np.uint8)
+    raise AssertionError("no tie found")
+
+
+def pillow_resize(images: np.ndarray, width: int, height: int) -> np.ndarray:
+    return np.stack([np.asarray(Image.fromarray(im).resize((width, height), Image.LANCZOS)) for im in images])
+
+
+def test_sums_exactly_half_way_round_up_like_pillow():
+    _, row = tie_row(28, 32)
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[0, 11] = row  # a tie in the horizontal pass
+    images[1] = images[0].T  # ... in the vertical pass
+    images[2] = np.maximum(images[0], images[1])
+    for width, height in ((32, 28), (28, 32), (32, 32)):
+        np.testing.assert_array_equal(
+            resize_lanczos(images, width, height), pillow_resize(images, width, height)
+        )
+    for name, (ours, reference) in HASHERS.items():
+        assert hex_rows(ours(images), 8) == reference_hex(reference, images, 8), name
+
+
+def test_very_wide_bands_round_without_the_tie_break():
+    assert not _resize_pass(40000, 3).tie_broken  # a 13,000x shrink: sums too fine for the tie break
+    images = np.random.default_rng(11).integers(0, 256, (2, 1, 40000), dtype=np.uint8)
+    np.testing.assert_array_equal(resize_lanczos(images, 3, 1), pillow_resize(images, 3, 1))
+
+
+def test_lanczos_sums_stay_below_two_to_the_nine():
+    # the exactness argument of _resize_pass needs 255 * (sum of |weights| of an output) < 2**9
+    sizes = [1, 2, 3, 5, 8, 9, 13, 16, 28, 32, 33, 64, 100]
+    worst = max(np.abs(_resample_weights(i, o)).sum(axis=0).max() for i, o in itertools.product(sizes, sizes))
+    assert 255 * worst < 2**9
+
+
+def test_images_larger_than_a_chunk_match_pillow():
+    images = np.random.default_rng(12).integers(0, 256, (3, 700, 400), dtype=np.uint8)
+    np.testing.assert_array_equal(resize_lanczos(images, 32, 32), pillow_resize(images, 32, 32))
+    assert hex_rows(phash(images), 8) == reference_hex(imagehash.phash, images, 8)
+
+
+@pytest.mark.parametrize("name", HASHERS)
+def test_any_worker_count_gives_the_same_bits_and_bad_counts_raise(name, mixed):
+    ours, reference = HASHERS[name]
+    # shuffled, so the median ties of the constant and bar images fall in many chunks and threads
+    images = mixed[np.random.default_rng(4).permutation(len(mixed))]
+    expected = reference_hex(reference, images, 8)
+    for workers in (1, 2, 3, None):
+        assert hex_rows(ours(images, workers=workers), 8) == expected
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(HashInputError, match="workers must be a positive integer or None"):
+            ours(images[:3], workers=bad)
+    with pytest.raises(HashInputError, match="workers"):
+        resize_lanczos(images[:3], 8, 8, workers=0)
+
+
+def test_work_arrays_reused_across_calls_of_other_shapes_give_the_same_bits(mixed):
+    first = phash(mixed[:600])
+    phash(mixed[:5], 16)
+    dhash(mixed[:300], 5)
+    resize_lanczos(mixed[:7], 50, 3)
+    average_hash(mixed[:1], 2)
+    np.testing.assert_array_equal(phash(mixed[:600]), first)
+
+
+def test_bit_identical_on_glyphs_rendered_from_font_files(tmp_path):
+    fonts = [
+        build_font(tmp_path / "a.ttf"),
+        build_font(tmp_path / "b.otf", cff=True, cell=80, weight=0.6),
+        build_font(tmp_path / "c.ttf", cell=120, weight=1.3, slant=0.2),
+        build_font(tmp_path / "d.ttf", cell=90, weight=0.8, slant=-0.15),
+    ]
+    glyphs = np.stack([
+        image
+        for fit in ("stretch", "contain")
+        for path in fonts
+        for glyph_set in render_font(path, "ABCDEFGHIJ", RenderOptions(fit=fit))
+        for image in glyph_set.images.values()
+    ])  # fmt: skip
+    assert len(glyphs) == 80
+    for name, (ours, reference) in HASHERS.items():
+        for hash_size in (8, 6):
+            assert hex_rows(ours(glyphs, hash_size), hash_size) == reference_hex(
+                reference, glyphs, hash_size
+            ), name
 
 
 # ---------------------------------------------------------------------------------------------------

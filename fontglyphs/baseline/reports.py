@@ -1,7 +1,8 @@
 """Reports of a baseline run: numbers (metrics.json), pictures (confusion, mistakes, curves), a summary.
 
 Pure functions build each report from arrays and dicts; ``write_*`` functions put them on disk atomically.
-Plots use matplotlib's Agg backend, imported only when a plot is drawn.
+Plots are drawn on bare matplotlib Figures (no pyplot, so no global backend state), imported only when a
+plot is drawn.
 """
 
 from __future__ import annotations
@@ -55,32 +56,25 @@ def mistakes_sheet(
     ASCII "->": the scalable default caption font has no arrow glyph.
     """
     wrong = np.flatnonzero(np.asarray(labels) != np.asarray(predictions))
+    total = len(wrong)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:limit]
     captions = [f"{letters[labels[i]]}->{letters[predictions[i]]} {confidence[i]:.0%}" for i in wrong]
-    shown = f"the {len(wrong)} most confident" if len(wrong) < int((labels != predictions).sum()) else "all"
-    title = (
-        f"{int((labels != predictions).sum())} test mistakes ({shown}), caption: true->predicted confidence"
-    )
+    shown = "all" if len(wrong) == total else f"the {len(wrong)} most confident"
+    title = f"{total} test mistakes ({shown}), caption: true->predicted confidence"
     return contact_sheet(images[wrong], captions, columns=20, scale=3, title=title)
 
 
-def _figure_png(figure) -> bytes:
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _png(figure) -> bytes:
     # No "Software" metadata: the bytes then depend on the pixels only, like every other fontglyphs PNG.
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
+    figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def confusion_png(matrix: np.ndarray, letters: Sequence[str], title: str) -> bytes:
@@ -89,15 +83,17 @@ def confusion_png(matrix: np.ndarray, letters: Sequence[str], title: str) -> byt
     The diagonal (about 98%) would wash out a shared colour scale, so it is drawn pale green and the
     colour scale spans the errors only: a 1% confusion is as visible as the worst one.
     """
-    plt = _pyplot()
+    from matplotlib import colormaps
+
     n = len(letters)
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     errors = np.where(matrix > 0, rates, -1.0)  # -1: no error at all, drawn white ("under")
     np.fill_diagonal(errors, np.nan)  # the diagonal: drawn pale green ("bad")
     top = max(float(np.nanmax(errors)) if n > 1 else 0.0, 0.01)
-    colours = plt.get_cmap("Reds").with_extremes(bad="#d9f0d3", under="white")
+    colours = colormaps["Reds"].with_extremes(bad="#d9f0d3", under="white")
     size = max(5.0, 0.5 * n + 2)
-    figure, axes = plt.subplots(figsize=(size + 1.5, size))
+    figure = _figure(size + 1.5, size)
+    axes = figure.subplots()
     image = axes.imshow(errors, cmap=colours, vmin=0.0, vmax=top)
     for t in range(n):
         for p in range(n):
@@ -121,13 +117,13 @@ def confusion_png(matrix: np.ndarray, letters: Sequence[str], title: str) -> byt
     colorbar = figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, format=lambda v, _: f"{v:.1%}")
     colorbar.set_label("share of the true class predicted as this letter")
     figure.tight_layout()
-    return _figure_png(figure)
+    return _png(figure)
 
 
 def curves_png(epochs: Sequence[dict], title: str) -> bytes:
     """Loss and accuracy per epoch, training (augmented batches) against validation (held-out families)."""
-    plt = _pyplot()
-    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    figure = _figure(10, 4)
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
     x = [e["epoch"] for e in epochs]
     loss_axes.plot(x, [e["train_loss"] for e in epochs], "o-", label="train (augmented, label-smoothed)")
     loss_axes.plot(x, [e["val_loss"] for e in epochs], "s-", label="validation")
@@ -143,7 +139,7 @@ def curves_png(epochs: Sequence[dict], title: str) -> bytes:
             axes.set_xticks(x)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    return _figure_png(figure)
+    return _png(figure)
 
 
 def write_reports(
@@ -160,9 +156,7 @@ def write_reports(
     matrix = np.asarray(metrics["test"]["confusion_matrix"])
     test = metrics["test"]
     title = f"{metrics['run']}: test accuracy {test['accuracy']:.2%} on {test['images']} images"
-    atomic_write_text(
-        os.path.join(run_dir, "metrics.json"), json.dumps(metrics, indent=2, allow_nan=True) + "\n"
-    )
+    atomic_write_text(os.path.join(run_dir, "metrics.json"), json.dumps(metrics, indent=2) + "\n")
     atomic_write_bytes(os.path.join(run_dir, "confusion.png"), confusion_png(matrix, letters, title))
     atomic_write_bytes(
         os.path.join(run_dir, "curves.png"), curves_png(metrics["training"]["history"], metrics["run"])
@@ -174,7 +168,10 @@ def write_reports(
 def summary_text(metrics: dict, run_dir: str) -> str:
     """The one-screen summary printed at the end of a run."""
     train, val, test, training = metrics["train"], metrics["validation"], metrics["test"], metrics["training"]
-    per_class = "  ".join(f"{letter} {100 * acc:.1f}" for letter, acc in test["per_class_accuracy"].items())
+    per_class = "  ".join(
+        f"{letter} {'-' if acc is None else f'{100 * acc:.1f}'}"
+        for letter, acc in test["per_class_accuracy"].items()
+    )
     confusions = ", ".join(f"{t}->{p} {n}" for t, p, n in test["top_confusions"]) or "none"
     stopped = ", stopped by --time-budget" if training["stopped_by_budget"] else ""
     processes = f"{metrics['world_size']} processes" if metrics["world_size"] > 1 else "1 process"

@@ -146,7 +146,11 @@ def build_metrics(
             "accuracy": test.accuracy,
             "loss": test.loss,
             "errors": int((test.predictions != test_set.labels).sum()),
-            "per_class_accuracy": {letter: float(a) for letter, a in zip(letters, per_class, strict=True)},
+            # null for a letter without test images: JSON has no NaN
+            "per_class_accuracy": {
+                letter: float(a) if np.isfinite(a) else None
+                for letter, a in zip(letters, per_class, strict=True)
+            },
             "top_confusions": top_confusions(matrix, letters),
             "confusion_matrix": matrix.tolist(),
         },
