@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .errors import FontGlyphsError, UsageError
+from .errors import FontGlyphsError, FontLoadError, UsageError
 from .fonts import discover_font_files, file_sha256
 from .letters import letter_dirname
 from .manifest import (
@@ -139,14 +139,20 @@ def render_font_task(task: FontTask) -> dict:
     out_dir = Path(task.out_dir)
     records, rejects = [], []
     data = Path(task.font_path).read_bytes()
-    for glyph_set in render_font(
-        task.font_path,
-        task.config.letters,
-        task.config.options,
-        instances=task.config.instances,
-        data=data,
-        font_sha256=task.font_sha256,
-    ):
+    try:
+        glyph_sets = render_font(
+            task.font_path,
+            task.config.letters,
+            task.config.options,
+            instances=task.config.instances,
+            data=data,
+            font_sha256=task.font_sha256,
+        )
+    except FontLoadError as error:
+        # The row names the font already; keep only the reason.
+        reason = str(error).removeprefix(f"{task.font_path}: ")
+        return {"records": [], "rejects": [vars(RejectRecord(task.font_path, "*", reason))]}
+    for glyph_set in glyph_sets:
         face = glyph_set.face
         for letter, reason in glyph_set.skipped:
             instance = f" [{face.instance}]" if face.instance else ""

@@ -37,7 +37,15 @@ from fontglyphs.baseline import (  # noqa: E402  (after the importorskip)
     save_checkpoint,
     split_by_family,
 )
-from fontglyphs.baseline.train import Timer, autocast, build_model, resolve_device, train, warm_up  # noqa: E402
+from fontglyphs.baseline.train import (  # noqa: E402
+    Timer,
+    _global_batch_size,
+    autocast,
+    build_model,
+    resolve_device,
+    train,
+    warm_up,
+)
 
 LETTERS = "ABCDEFGHIJ"
 TINY = {"net": {"cnn": {"widths": (8, 16, 32)}, "mlp": {"hidden": (128,)}}, "opt": {"batch_size": 32}}
@@ -197,6 +205,18 @@ def test_checkpoint_round_trip_gives_identical_predictions(trained_cnn, sets, tm
         evaluate(loaded, sets[1].images, sets[1].labels),
     )
     assert np.array_equal(before.predictions, after.predictions) and before.loss == after.loss
+
+
+def test_small_training_sets_get_smaller_batches():
+    opt = TrainConfig().hyperparameters("cuda")["opt"]
+    assert _global_batch_size(opt, 500_000, 16, 1) == 1024
+    assert _global_batch_size(opt, 4_000, 16, 1) == 160  # 25 steps per epoch: 400 in all
+    assert _global_batch_size(opt, 4_000, 16, 3) == 159  # the same slice for each of 3 processes
+    assert (
+        _global_batch_size(TrainConfig(batch_size=1024).hyperparameters("cuda")["opt"], 4_000, 16, 1) == 1024
+    )
+    with pytest.raises(DatasetError, match="only 3 training images"):
+        _global_batch_size(opt, 3, 1, 2)
 
 
 def test_time_budget_stops_training_and_anneals(sets):

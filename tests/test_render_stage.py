@@ -99,6 +99,7 @@ def test_bad_fonts_and_missing_letters_are_rejected_with_reasons(rendered):
     rejects = {(Path(r.font_path).name, r.letter): r.reason for r in read_rejects(out / "rejects.csv")}
     for name in ("empty.ttf", "random.otf", "truncated.ttf"):
         assert (name, "*") in rejects
+    assert rejects[("empty.ttf", "*")] == "empty file"
     assert all(("Missing.ttf", c) in rejects for c in "FGHIJ")
     assert "blank" in rejects[("Blanks.ttf", "C")]
     records = read_manifest(out / "manifest.csv")

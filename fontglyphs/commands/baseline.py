@@ -53,7 +53,7 @@ from .common import echo_summary, library_errors, output_option, quiet_option, s
     "--batch-size",
     type=click.IntRange(min=2),
     default=None,
-    help="Images per step over all processes [default: 256 on CPU, 1024 on CUDA].",
+    help="Images per step over all processes [default: up to 256 on CPU, 1024 on CUDA; less for small sets].",
 )
 @seed_option
 @output_option
