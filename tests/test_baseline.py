@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import subprocess
 import sys
@@ -16,17 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 from fontfactory import DOT_MATRIX
 from PIL import Image, ImageDraw
 
-from fontglyphs.cli import cli
-from fontglyphs.datasets import ArraySet
-from fontglyphs.errors import DatasetError, UsageError
-
-torch = pytest.importorskip("torch")
-
-from fontglyphs.baseline import (  # noqa: E402  (after the importorskip)
+from fontglyphs.baseline import (
     REPORT_FILES,
     TrainConfig,
     check_compatible,
@@ -37,19 +33,24 @@ from fontglyphs.baseline import (  # noqa: E402  (after the importorskip)
     save_checkpoint,
     split_by_family,
 )
-from fontglyphs.baseline.train import (  # noqa: E402
+from fontglyphs.baseline.train import (
     Timer,
     _global_batch_size,
     autocast,
     build_model,
     resolve_device,
+    steps_within_budget,
     train,
     warm_up,
 )
+from fontglyphs.cli import cli
+from fontglyphs.datasets import ArraySet
+from fontglyphs.errors import DatasetError, UsageError
 
 LETTERS = "ABCDEFGHIJ"
+# Small models and batches for tiny data, trained on one thread (threads=1, --threads 1): for batches this
+# small a second thread costs more in synchronisation than it saves.
 TINY = {"net": {"cnn": {"widths": (8, 16, 32)}, "mlp": {"hidden": (128,)}}, "opt": {"batch_size": 32}}
-# One thread: for batches this small, a second thread costs more in synchronisation than it saves.
 
 
 def draw_glyph(letter: str, rng: np.random.Generator, cell: float, weight: float, slant: float) -> np.ndarray:
@@ -205,6 +206,16 @@ def test_checkpoint_round_trip_gives_identical_predictions(trained_cnn, sets, tm
         evaluate(loaded, sets[1].images, sets[1].labels),
     )
     assert np.array_equal(before.predictions, after.predictions) and before.loss == after.loss
+    (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(DatasetError, match="garbage.pt: not a fontglyphs baseline checkpoint"):
+        load_checkpoint(tmp_path / "garbage.pt")
+
+
+def test_cpu_default_has_a_time_budget_that_inf_lifts():
+    assert TrainConfig().hyperparameters("cpu")["time_budget"] == 540
+    assert TrainConfig().hyperparameters("cuda")["time_budget"] is None
+    assert TrainConfig(time_budget=math.inf).hyperparameters("cpu")["time_budget"] is None
+    assert TrainConfig(time_budget=30).hyperparameters("cuda")["time_budget"] == 30
 
 
 def test_small_training_sets_get_smaller_batches():
@@ -217,6 +228,14 @@ def test_small_training_sets_get_smaller_batches():
     )
     with pytest.raises(DatasetError, match="only 3 training images"):
         _global_batch_size(opt, 3, 1, 2)
+
+
+def test_budget_cuts_the_plan_only_when_it_binds():
+    assert steps_within_budget(1000, 500, elapsed=10.0, budget=None) == 1000
+    assert steps_within_budget(1000, 500, elapsed=10.0, budget=100.0) == 1000  # would finish in 20 s
+    assert steps_within_budget(1000, 500, elapsed=10.0, budget=15.0) == 750  # the pace so far fits 750
+    assert steps_within_budget(1000, 5, elapsed=10.0, budget=15.0) == 1000  # too early to tell
+    assert steps_within_budget(1000, 5, elapsed=16.0, budget=15.0) == 5  # over: stop now
 
 
 def test_time_budget_stops_training_and_anneals(sets):
@@ -336,6 +355,15 @@ def test_bad_input_is_one_line_and_exit_code_2(split_dirs, bad_splits, train_nam
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.output
+
+
+def test_missing_matplotlib_fails_before_training(split_dirs, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # what `import matplotlib` sees when it is absent
+    result = run_cli(*split_dirs, "--epochs", "1")
+    assert (
+        result.exit_code == 2
+        and result.output == "Error: the baseline's reports need matplotlib: pip install matplotlib\n"
+    )
 
 
 def test_two_gloo_processes_train_and_agree_with_one(split_dirs, tmp_path):

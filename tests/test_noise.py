@@ -230,7 +230,7 @@ def test_end_to_end_finds_planted_errors(dot_fonts):
     given[planted] = (labels[planted] + rng.integers(1, 10, len(planted))) % 10
     truth = given != labels
     truth[[0, 1]] = True  # font 0: A and B carry each other's outlines
-    estimate = estimate_label_noise(images, given, groups, 10, folds=4, epochs=30, n_bootstrap=50)
+    estimate = estimate_label_noise(images, given, groups, 10, folds=4, epochs=20, n_bootstrap=50)
     recall = estimate.suspects[truth].mean()
     precision = truth[estimate.suspects].mean()
     assert recall >= 0.75 and precision >= 0.75, (recall, precision)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import UsageError
 from ..manifest import atomic_write_bytes, atomic_write_text
 from ..report import contact_sheet, save_png
 
@@ -62,6 +63,14 @@ def mistakes_sheet(
     shown = "all" if len(wrong) == total else f"the {len(wrong)} most confident"
     title = f"{total} test mistakes ({shown}), caption: true->predicted confidence"
     return contact_sheet(images[wrong], captions, columns=20, scale=3, title=title)
+
+
+def require_matplotlib() -> None:
+    """Fail before training, not after it, when the plotting dependency is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("the baseline's reports need matplotlib: pip install matplotlib") from None
 
 
 def _figure(width: float, height: float):
@@ -175,9 +184,10 @@ def summary_text(metrics: dict, run_dir: str) -> str:
     confusions = ", ".join(f"{t}->{p} {n}" for t, p, n in test["top_confusions"]) or "none"
     stopped = ", stopped by --time-budget" if training["stopped_by_budget"] else ""
     processes = f"{metrics['world_size']} processes" if metrics["world_size"] > 1 else "1 process"
+    threads = f"{training['threads']} thread{'s' if training['threads'] > 1 else ''}"
     lines = [
         f"fontglyphs baseline {metrics['run']}: {metrics['model']} on {metrics['device']}"
-        f" ({processes} x {training['threads']} threads)",
+        f" ({processes} x {threads})",
         f"  train       {train['source']}: {train['images']} images, {train['families']} families"
         f" (sha256 {train['sha256'][:12]})",
         f"              -> {train['images'] - val['images']} for training,"

@@ -14,7 +14,14 @@ from .. import __version__
 from ..datasets import ArraySet, load_arrays
 from ..errors import UsageError
 from .data import check_compatible, dataset_sha256, default_run_name, split_by_family
-from .reports import confusion_matrix, per_class_accuracy, summary_text, top_confusions, write_reports
+from .reports import (
+    confusion_matrix,
+    per_class_accuracy,
+    require_matplotlib,
+    summary_text,
+    top_confusions,
+    write_reports,
+)
 from .train import (
     Evaluation,
     History,
@@ -56,6 +63,7 @@ def run_baseline(
         raise UsageError(
             f"--run {run_name!r}: use letters, digits, '.', '_' and '-' only (it names a folder)"
         )
+    require_matplotlib()
     device = resolve_device(config.device)
     hyp = config.hyperparameters(device.type)
     everything = load_arrays(train_source, output_dir)
@@ -121,7 +129,7 @@ def build_metrics(
     training.update(
         history=training.pop("epochs"),
         epochs_planned=history.hyperparameters["epochs"],
-        time_budget=config.time_budget,
+        time_budget=history.hyperparameters["time_budget"],
         compile=config.compile,
     )
     return {

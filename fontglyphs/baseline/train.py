@@ -58,7 +58,8 @@ HYP: dict[str, dict[str, Any]] = {
             "cnn": {"widths": (16, 32, 64, 128)},  # channels of the stem, then of each halving stage
             "mlp": {"hidden": (1024, 512), "dropout": 0.2},  # units per hidden layer; dropout probability
         },
-        "epochs": 10,  # passes over the training images (fewer if --time-budget runs out first)
+        "epochs": 10,  # passes over the training images (fewer if the time budget runs out first)
+        "time_budget": 540.0,  # seconds of training (validation included) at most; None: no limit
         "val_fraction": 0.1,  # fraction of the training font families held out for validation
         "eval_batch_size": 1024,  # images per forward pass when evaluating
         "bf16": "auto",  # bf16 autocast: True, False, or "auto" (where the CPU has native bf16 dot products)
@@ -69,6 +70,7 @@ HYP: dict[str, dict[str, Any]] = {
         "opt": {"batch_size": 1024, "lr": 0.2},
         "net": {"cnn": {"widths": (32, 64, 128, 256)}},
         "epochs": 16,
+        "time_budget": None,
         "eval_batch_size": 4096,
         "bf16": True,
         "deterministic": False,  # cuDNN autotuning instead: faster, but not bit-reproducible
@@ -94,7 +96,7 @@ class TrainConfig:
     epochs: int | None = None  # None: HYP[device]["epochs"]
     batch_size: int | None = None  # None: HYP[device]["opt"]["batch_size"]
     seed: int = 0
-    time_budget: float | None = None  # seconds of training (validation included) before stopping cleanly
+    time_budget: float | None = None  # None: HYP[device]["time_budget"]; math.inf: no limit
     compile: bool = False  # torch.compile the model (worth it on GPU for long runs)
     quiet: bool = False  # no progress bars
     threads: int | None = None  # CPU threads per process; None: all cores, split between local processes
@@ -108,6 +110,8 @@ class TrainConfig:
         hyp = _merge(hyp, self.hyp)
         if self.epochs is not None:
             hyp["epochs"] = self.epochs
+        if self.time_budget is not None:
+            hyp["time_budget"] = None if math.isinf(self.time_budget) else float(self.time_budget)
         if self.batch_size is not None:  # a batch size asked for is used as it is
             hyp["opt"].update(batch_size=self.batch_size, min_steps=0)
         if hyp["bf16"] == "auto":
@@ -441,15 +445,17 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, info: dict) -> No
 
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """Rebuild the model saved by :func:`save_checkpoint`, in eval mode, and return it with its info."""
+    import pickle
+
     try:
         checkpoint = torch.load(path, map_location=device, weights_only=True)
-    except (OSError, RuntimeError) as error:
-        raise DatasetError(f"{path}: not a readable fontglyphs checkpoint ({error})") from None
-    hyp = checkpoint["hyperparameters"]
-    model = build_model(
-        checkpoint["model"], hyp["net"], len(checkpoint["letters"]), tuple(checkpoint["image_shape"])
-    )
-    model.load_state_dict(checkpoint["state_dict"])
+        hyp = checkpoint["hyperparameters"]
+        shape = tuple(checkpoint["image_shape"])
+        model = build_model(checkpoint["model"], hyp["net"], len(checkpoint["letters"]), shape)
+        model.load_state_dict(checkpoint["state_dict"])
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, KeyError, TypeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DatasetError(f"{path}: not a fontglyphs baseline checkpoint ({reason})") from None
     # The memory format it was trained in: the same conv kernels, so bit-identical predictions.
     memory_format = torch.channels_last if hyp["channels_last"] else torch.preserve_format
     return model.to(device, memory_format=memory_format).eval(), checkpoint
@@ -582,6 +588,22 @@ def lr_factor(progress: float, warmup: float) -> float:
     return float(np.interp(progress, [0.0, warmup, 1.0], [0.1, 1.0, 0.0]))
 
 
+def steps_within_budget(planned: int, steps_done: int, elapsed: float, budget: float | None) -> int:
+    """The planned number of steps, cut to what fits in the time budget at the pace so far.
+
+    Why: the schedule (a function of steps done / steps planned) then anneals to zero by the deadline
+    instead of stopping mid-cycle, and a budget that does not bind changes nothing: such runs stay
+    bit-reproducible.
+    """
+    if budget is None:
+        return planned
+    if elapsed >= budget:
+        return min(planned, steps_done)
+    if steps_done < 10:  # too early to judge the pace
+        return planned
+    return min(planned, int(steps_done * budget / elapsed))
+
+
 def _optimizer(model: nn.Module, opt: dict, batch_size: int) -> torch.optim.Optimizer:
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
@@ -667,12 +689,10 @@ def _train(config: TrainConfig, hyp: dict, device: torch.device, procs: Processe
     generator = torch.Generator(device=device).manual_seed(config.seed)
     timer = Timer(device)
     start = time.perf_counter()
-    # Training progress in [0, 1] drives the schedule: the larger of steps done and time budget spent, so a
-    # run cut short by --time-budget still anneals its learning rate to zero instead of stopping mid-cycle.
-    time_spent = 0.0
+    budget, planned = hyp["time_budget"], total_steps
     check_every = 1 if procs.world_size == 1 else 8  # under DDP rank 0's clock is broadcast: a sync point
     epoch = 0
-    while epoch < hyp["epochs"] and time_spent < 1.0:
+    while epoch < hyp["epochs"] and history.steps < planned:
         epoch += 1
         net.train()
         order = torch.randperm(len(labels), generator=generator, device=device)
@@ -683,13 +703,13 @@ def _train(config: TrainConfig, hyp: dict, device: torch.device, procs: Processe
         steps = 0
         timer.start()
         for step in range(steps_per_epoch):
-            if config.time_budget is not None and history.steps % check_every == 0:
-                time_spent = _from_rank0(time.perf_counter() - start, device) / config.time_budget
-            progress = max(history.steps / total_steps, time_spent)
-            if progress >= 1.0:
+            if budget is not None and history.steps % check_every == 0:
+                elapsed = _from_rank0(time.perf_counter() - start, device)
+                planned = steps_within_budget(planned, history.steps, elapsed, budget)
+            if history.steps >= planned:
                 break
             for group in optimizer.param_groups:
-                group["lr"] = group["peak_lr"] * lr_factor(progress, hyp["opt"]["warmup"])
+                group["lr"] = group["peak_lr"] * lr_factor(history.steps / planned, hyp["opt"]["warmup"])
             index = order[step * batch_size : (step + 1) * batch_size]
             params = torch.rand(batch_size, 5, generator=generator, device=device).mul_(2).sub_(1)
             x = random_affine(
@@ -729,8 +749,9 @@ def _train(config: TrainConfig, hyp: dict, device: torch.device, procs: Processe
             f"loss {stats.train_loss:.3f} acc {stats.train_accuracy:.2%} val {val.accuracy:.2%}"
         )
         bar.close()
-        if config.time_budget is not None:
-            time_spent = _from_rank0(time.perf_counter() - start, device) / config.time_budget
+        if budget is not None:
+            elapsed = _from_rank0(time.perf_counter() - start, device)
+            planned = steps_within_budget(planned, history.steps, elapsed, budget)
     history.stopped_by_budget = history.steps < total_steps
     history.wall_seconds = time.perf_counter() - start
     return model.eval(), history

@@ -25,8 +25,9 @@ from .common import echo_summary, library_errors, output_option, quiet_option, s
               help="Skip the label-noise model (no suspects, no symbol-font flags).")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True,
               help="Folds of the label-noise model, grouped by font family.")
-@click.option("--noise-epochs", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True,
-              help="Training passes per fold: bounds the model's time and keeps the output deterministic.")
+@click.option("--noise-epochs", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Training passes per fold; bounds the model's time deterministically [default: 4, or more "
+              "for at least 200 steps per fold].")
 @click.option("--noise-budget", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds the model may take; training is cut to fit (results then depend on the machine).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,

@@ -34,6 +34,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -324,18 +325,28 @@ def _record(data: SplitData, fmt: str, config: ExportConfig) -> dict:
 
 
 def _export_arrays(data: SplitData, formats: list[str], config: ExportConfig) -> None:
-    """One pass over the pixels, fanned out to every array writer; any failure removes every temp file."""
+    """One pass over the pixels, fanned out to every array writer; any failure removes every temp file.
+
+    Each writer runs in a thread of its own: zlib releases the GIL, so the formats compress in parallel
+    with each other and with the decoding of the next chunk, while every writer still gets its chunks
+    in order (the bytes do not depend on the timing). At most two chunks are in flight.
+    """
     with contextlib.ExitStack() as stack:
         writers = [
             stack.enter_context(format_module(fmt).writer(config.target_dir, data, config)) for fmt in formats
         ]
-        chunks = iter_png_folder(data.index.root, config.chunk_size, data.index)
-        desc = f"{data.name}: {','.join(formats)}"
-        with progress_bar(len(data.index), desc, config.progress) as bar:
-            for chunk in chunks:
-                for add in writers:
-                    add(chunk.images)
+        threads = [stack.enter_context(ThreadPoolExecutor(max_workers=1)) for _ in writers]
+        pending: list[Future] = []
+        with progress_bar(len(data.index), f"{data.name}: {','.join(formats)}", config.progress) as bar:
+            for chunk in iter_png_folder(data.index.root, config.chunk_size, data.index):
+                for future in pending:
+                    future.result()
+                pending = [
+                    thread.submit(add, chunk.images) for thread, add in zip(threads, writers, strict=True)
+                ]
                 bar.update(len(chunk))
+            for future in pending:
+                future.result()
 
 
 def export_splits(config: ExportConfig) -> list[Written]:

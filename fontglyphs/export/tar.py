@@ -65,22 +65,22 @@ def write(directory: Path, data: SplitData, config: ExportConfig) -> None:
     """Write the tar.gz in one pass over the split's files (no decoding: the PNG bytes are the data)."""
     prefix = f"notMNIST_{data.name}"
     root = data.index.root
-    files = {f"{prefix}/{path}": root / path for path in data.index.paths}
+    # Member names only (a folder ends in "/"); the source file is the name without the prefix.
+    names = {f"{prefix}/"} | {f"{prefix}/{path}" for path in data.index.paths}
+    names |= {f"{prefix}/{path.rsplit('/', 1)[0]}/" for path in data.index.paths}
     if data.index.has_manifest:
-        files[f"{prefix}/{MANIFEST_NAME}"] = root / MANIFEST_NAME
-    folders = {f"{prefix}/"} | {f"{prefix}/{path.rsplit('/', 1)[0]}/" for path in data.index.paths}
-    members = sorted([(name, None) for name in folders] + list(files.items()))
+        names.add(f"{prefix}/{MANIFEST_NAME}")
     with (
         atomic_open(directory / filenames(data.name)[0]) as handle,
         gzip.GzipFile(filename="", mode="wb", fileobj=handle, compresslevel=COMPRESSION_LEVEL, mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
-        progress_bar(len(files), f"{data.name}: tar", config.progress) as bar,
+        progress_bar(len(data.index), f"{data.name}: tar", config.progress) as bar,
     ):
-        for name, source in members:
-            if source is None:
+        for name in sorted(names):
+            if name.endswith("/"):
                 tar.addfile(_member(name.rstrip("/"), None))
                 continue
-            payload = _read_source(source)
+            payload = _read_source(root / name[len(prefix) + 1 :])
             tar.addfile(_member(name, len(payload)), io.BytesIO(payload))
             bar.update()
 
@@ -101,10 +101,11 @@ def _index(path: Path, manifest: bytes | None, class_dirs: set[str], images: dic
 def read_tar(path: Path) -> ArraySet:
     """Decode every PNG of a notMNIST-layout tar (any top folder name), in its manifest's order.
 
-    Strict: a member that does not decode, an image of another size, or a disagreement between the
-    members and the embedded manifest raises ``ExportFormatError``.
+    The PNG bytes are gathered first (the manifest, which gives the order and labels, is the last
+    member) and decoded straight into one array. Strict: a member that does not decode, an image of
+    another size, or a disagreement between the members and the manifest raises ``ExportFormatError``.
     """
-    images: dict[str, np.ndarray] = {}
+    payloads: dict[str, bytes] = {}
     class_dirs: set[str] = set()
     manifest = None
     with reading(path, "tar.gz"), tarfile.open(path, "r:*") as tar:
@@ -117,17 +118,12 @@ def read_tar(path: Path) -> ArraySet:
             elif len(parts) == 2 and parts[1] == MANIFEST_NAME and member.isfile():
                 manifest = tar.extractfile(member).read()
             elif len(parts) == 3 and member.isfile():
-                try:
-                    images[f"{parts[1]}/{parts[2]}"] = read_png(
-                        tar.extractfile(member), f"{path}: {member.name}"
-                    )
-                except DatasetError as error:
-                    raise ExportFormatError(str(error)) from None
-    if not images:
+                payloads[f"{parts[1]}/{parts[2]}"] = tar.extractfile(member).read()
+    if not payloads:
         raise ExportFormatError(f"{path}: holds no <top>/<LETTER>/<file>.png members")
-    index = _index(path, manifest, class_dirs, images)
-    missing = [p for p in index.paths if p not in images]
-    extra = sorted(set(images) - set(index.paths))
+    index = _index(path, manifest, class_dirs, payloads)
+    missing = [p for p in index.paths if p not in payloads]
+    extra = sorted(set(payloads) - set(index.paths))
     if missing or extra:
         problem = (
             f"lacks {missing[0]}, listed in its manifest"
@@ -135,16 +131,19 @@ def read_tar(path: Path) -> ArraySet:
             else f"holds {extra[0]}, not in its manifest"
         )
         raise ExportFormatError(f"{path}: {problem} ({len(missing)} missing, {len(extra)} unlisted)")
-    shape = images[index.paths[0]].shape
-    stacked = np.empty((len(index), *shape), dtype=np.uint8)
+    images = None
     for row, member_path in enumerate(index.paths):
-        image = images.pop(member_path)
-        if image.shape != shape:
-            raise ExportFormatError(
-                f"{path}: {member_path} is {image.shape[1]}x{image.shape[0]}, not {shape[1]}x{shape[0]}"
-            )
-        stacked[row] = image
-    return index.arrays(stacked)
+        try:
+            image = read_png(io.BytesIO(payloads.pop(member_path)), f"{path}: {member_path}")
+        except DatasetError as error:
+            raise ExportFormatError(str(error)) from None
+        if images is None:
+            images = np.empty((len(index), *image.shape), dtype=np.uint8)
+        if image.shape != images.shape[1:]:
+            size = f"{image.shape[1]}x{image.shape[0]}, not {images.shape[2]}x{images.shape[1]}"
+            raise ExportFormatError(f"{path}: {member_path} is {size}")
+        images[row] = image
+    return index.arrays(images)
 
 
 def iter_chunks(path: Path, chunk_size: int) -> Iterator[ArraySet]:
