@@ -15,10 +15,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import time
-
-from fontglyphs.baseline import TrainConfig, run_baseline
-from fontglyphs.baseline.data import source_name
 
 TARGETS = {  # device type: (least test accuracy, most seconds, what the seconds measure)
     "cpu": (0.970, 600.0, "wall"),
@@ -27,6 +25,9 @@ TARGETS = {  # device type: (least test accuracy, most seconds, what the seconds
 
 
 def run_one(args: argparse.Namespace, model: str) -> dict:
+    from fontglyphs.baseline import TrainConfig, run_baseline
+    from fontglyphs.baseline.data import source_name
+
     config = TrainConfig(
         model=model,
         device=args.device,
@@ -34,6 +35,7 @@ def run_one(args: argparse.Namespace, model: str) -> dict:
         seed=args.seed,
         time_budget=args.time_budget,
         compile=args.compile,
+        threads=args.threads,
         quiet=not args.progress,
     )
     name = f"bench-{model}-{source_name(args.train)}-{source_name(args.test)}-seed{args.seed}"
@@ -64,9 +66,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="default: the device's default config")
     parser.add_argument("--time-budget", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--progress", action="store_true", help="show the progress bars")
     args = parser.parse_args()
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `fontglyphs baseline` does, before torch loads
 
     rows = [run_one(args, "mlp"), run_one(args, "cnn")]
     mlp, cnn = rows

@@ -2,6 +2,7 @@
 
     python benchmarks/export.py                 # 500,000 images (about 2 GB of PNG files in a temp dir)
     python benchmarks/export.py --n 20000       # a quick run
+    python benchmarks/export.py --workdir /tmp/b   # keep the generated split there and reuse it next time
 
 A synthetic ``large`` split (glyph-like 28x28 PNGs and a manifest.csv, 10 letters x N/10 fonts) is
 generated once; then each format is exported in a fresh subprocess that reports its wall time and its
@@ -16,6 +17,7 @@ import argparse
 import hashlib
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,10 +118,39 @@ def measure(output: Path, job: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def report(output: Path, rows: dict[str, dict]) -> None:
+    print(f"\n{'job':28} {'seconds':>8} {'peak RSS MB':>12} {'files MB':>9}")
+    for job, stats in rows.items():
+        folder = output / ("naive.npz" if job == "naive" else f"export-{job.replace(',', '-')}")
+        files = [folder] if folder.is_file() else [p for p in folder.iterdir() if p.name != "manifest.json"]
+        size = sum(p.stat().st_size for p in files) / 2**20
+        label = "naive npz (load all, savez)" if job == "naive" else ("all (one pass)" if "," in job else job)
+        print(f"{label:28} {stats['seconds']:8.1f} {stats['peak_rss_mb']:12.0f} {size:9.1f}")
+    naive, npz = rows["naive"], rows["npz"]
+    print(
+        f"\nstreamed npz vs naive: {npz['seconds'] / naive['seconds']:.2f}x the time, "
+        f"{npz['peak_rss_mb'] / naive['peak_rss_mb']:.2f}x the peak memory"
+    )
+    one_pass = rows[",".join(FORMATS)]["seconds"] / sum(rows[fmt]["seconds"] for fmt in FORMATS)
+    print(f"all formats in one pass vs one run per format: {one_pass:.2f}x the time")
+
+
+def run(output: Path, n: int) -> None:
+    manifest = output / "large" / "manifest.csv"
+    if not manifest.is_file() or sum(1 for _ in open(manifest)) != n + 1:  # a kept split is reused
+        shutil.rmtree(output, ignore_errors=True)
+        start = time.perf_counter()
+        generate_split(output / "large", n)
+        print(f"generated {n:,} PNGs + manifest in {time.perf_counter() - start:.0f} s", flush=True)
+    report(output, {job: measure(output, job) for job in (*FORMATS, ",".join(FORMATS), "naive")})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500_000, help="images in the synthetic split")
-    parser.add_argument("--workdir", type=Path, help="keep the split and exports here (default: a temp dir)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the split and exports here, to reuse (default: a temp dir)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -127,29 +158,11 @@ def main() -> None:
         stats = child_naive(args.output) if args.child == "naive" else child_export(args.output, args.child)
         stats["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(stats))
-        return
-    with tempfile.TemporaryDirectory(dir=args.workdir) as scratch:
-        output = Path(scratch) / "output"
-        start = time.perf_counter()
-        generate_split(output / "large", args.n)
-        print(f"generated {args.n:,} PNGs + manifest in {time.perf_counter() - start:.0f} s", flush=True)
-        rows = {job: measure(output, job) for job in (*FORMATS, ",".join(FORMATS), "naive")}
-        print(f"\n{'job':28} {'seconds':>8} {'peak RSS MB':>12} {'files MB':>9}")
-        for job, stats in rows.items():
-            folder = output / ("naive.npz" if job == "naive" else f"export-{job.replace(',', '-')}")
-            files = (
-                [folder] if folder.is_file() else [p for p in folder.iterdir() if p.name != "manifest.json"]
-            )
-            size = sum(p.stat().st_size for p in files) / 2**20
-            label = (
-                "naive npz (load all, savez)" if job == "naive" else ("all (one pass)" if "," in job else job)
-            )
-            print(f"{label:28} {stats['seconds']:8.1f} {stats['peak_rss_mb']:12.0f} {size:9.1f}")
-        naive, npz = rows["naive"], rows["npz"]
-        print(
-            f"\nstreamed npz vs naive: {npz['seconds'] / naive['seconds']:.2f}x the time, "
-            f"{npz['peak_rss_mb'] / naive['peak_rss_mb']:.2f}x the peak memory"
-        )
+    elif args.workdir:
+        run(args.workdir / "output", args.n)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            run(Path(scratch) / "output", args.n)
 
 
 if __name__ == "__main__":

@@ -110,9 +110,9 @@ class Thresholds:
     box_edge: float = 0.9  # every side of the ink box at least this inked ...
     box_hollow: float = 0.05  # ... and its middle (central half each way) at most this: a .notdef box
     usual_share: float = 0.05  # a solid or box shape this common in a letter is how that letter looks
-    alike_pixels: float = 0.005  # letters of a font differing in at most this share of pixels: one drawing
+    alike_ink: float = 0.008  # letters of a font differing by at most this share of their ink: one drawing
     font_alike_share: float = 0.8  # this share of a font's letters alike: the font draws one shape
-    symbol_share: float = 0.6  # this share of a font's letters read as other letters: not a letter font
+    symbol_share: float = 0.8  # this share of a font's letters read as other letters: not a letter font
     min_font_letters: int = 3  # the font-wide rules need at least this many letters
     min_font_boxes: int = 2  # box glyphs a font needs before they count as placeholders
     min_agreement: float = 0.8  # the noise model must read this share as labelled before its flags count
@@ -464,12 +464,15 @@ def _within_font_pairs(font: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(a_parts), np.concatenate(b_parts)
 
 
-def _pixel_disagreement(images: np.ndarray, a: np.ndarray, b: np.ndarray, level: int, chunk: int = 65536):
-    """Share of pixels that are ink in one image of each pair and background in the other."""
+def _ink_difference(images: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Sum of |a - b| over the pixels, as a share of the inkier image's ink (so a hairline E and F,
+    whose strokes barely reach mid-grey, differ by their bar and not by nothing)."""
     parts = [np.zeros(0)]
     for start in range(0, len(a), chunk):
-        left, right = images[a[start : start + chunk]] >= level, images[b[start : start + chunk]] >= level
-        parts.append((left != right).mean(axis=(1, 2)))
+        left = images[a[start : start + chunk]].astype(np.int32)
+        right = images[b[start : start + chunk]].astype(np.int32)
+        ink = np.maximum(left.sum(axis=(1, 2)), right.sum(axis=(1, 2)))
+        parts.append(np.abs(left - right).sum(axis=(1, 2)) / np.maximum(ink, 1))
     return np.concatenate(parts)
 
 
@@ -481,10 +484,10 @@ def alike_letters(
     letters: Sequence[str],
     thresholds: Thresholds,
 ) -> list[Finding]:
-    """Letters of one font that are one drawing: ink and background disagree on at most ``alike_pixels``
-    of the pixels. A font most of whose letters are one drawing is flagged as a whole; otherwise each
-    alike letter. Hash distance only preselects pairs: it misses the stroke that tells a boxed B from
-    a boxed D or a thin E from an F, and those differ in 1.5% of the pixels (docs/cleaning.md)."""
+    """Letters of one font that are one drawing: they differ by at most ``alike_ink`` of their ink. A font
+    most of whose letters are one drawing is flagged as a whole; otherwise each alike letter. Hash
+    distance only preselects pairs: it misses the stroke that tells a boxed B from a boxed D, and the
+    letters of a heavy display font differ by as little as 1.2% of their ink (docs/cleaning.md)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -492,8 +495,8 @@ def alike_letters(
     a, b = _within_font_pairs(font)
     close = np.bitwise_count(hashes[a] ^ hashes[b]) <= ALIKE_PRESELECT_BITS
     a, b = a[close], b[close]
-    differ = _pixel_disagreement(images, a, b, thresholds.ink_level)
-    alike = differ <= thresholds.alike_pixels
+    differ = _ink_difference(images, a, b)
+    alike = differ <= thresholds.alike_ink
     a, b, differ = a[alike], b[alike], differ[alike]
     graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
     component = connected_components(graph, directed=False)[1]
@@ -513,7 +516,7 @@ def alike_letters(
     first = np.unique(index[order], return_index=True)[1]
     index, partner, differ = index[order][first], partner[order][first], differ[order][first]
     detail = [
-        f"same drawing as its {letters[labels[p]]} ({d:.1%} of pixels differ)"
+        f"same drawing as its {letters[labels[p]]} (differs by {d:.1%} of its ink)"
         for p, d in zip(partner, differ, strict=True)
     ]
     findings.append(finding(LETTERS_ALIKE, index, detail, partner))
@@ -1445,11 +1448,11 @@ def _sheets(corpus, book, estimate, scored_rows, labels, kept_as_usual, kept, in
         local = local[np.argsort(-estimate.suspect_rank[local], kind="stable")][:SHEET_LIMIT]
         tiles = images[scored_rows[local]]
         captions = [
-            caption(scored_rows[k], f"{letters[labels[scored_rows[k]]]}→{letters[estimate.predicted[k]]}")
+            caption(scored_rows[k], f"{letters[labels[scored_rows[k]]]}>{letters[estimate.predicted[k]]}")
             for k in local
         ]
         sheets["label-noise-top"] = contact_sheet(
-            tiles, captions, title=f"top {len(local)} label-noise suspects (given→predicted key)"
+            tiles, captions, title=f"top {len(local)} label-noise suspects (given>predicted key)"
         )
     usual = np.flatnonzero(kept_as_usual)
     if len(usual):

@@ -366,12 +366,14 @@ class _GlyphDataset:
 
 
 class _FolderDataset(_GlyphDataset):
-    """A PNG split folder, read one image per item (like torchvision's ImageFolder)::
+    """A PNG split folder, read one image per item (like torchvision's ImageFolder).
 
-    root/                       e.g. output
-      <split>/                  small or large
-        manifest.csv            optional: labels, keys and families
-        A/<key>.png ... J/<key>.png
+    Layout::
+
+        root/                       e.g. output
+          <split>/                  small or large
+            manifest.csv            optional: labels, keys and families
+            A/<key>.png ... J/<key>.png
     """
 
     export_format = "folder"
@@ -387,10 +389,12 @@ class _FolderDataset(_GlyphDataset):
 
 
 class _TarDataset(_GlyphDataset):
-    """``notMNIST_<split>.tar.gz``, decoded into memory on load::
+    """``notMNIST_<split>.tar.gz``, decoded into memory on load.
 
-    root/                       e.g. output/export
-      notMNIST_<split>.tar.gz   notMNIST_<split>/A/<key>.png ... + notMNIST_<split>/manifest.csv
+    Layout::
+
+        root/                       e.g. output/export
+          notMNIST_<split>.tar.gz   notMNIST_<split>/A/<key>.png ... + notMNIST_<split>/manifest.csv
     """
 
     export_format = "tar"
@@ -398,10 +402,12 @@ class _TarDataset(_GlyphDataset):
 
 
 class _MatDataset(_GlyphDataset):
-    """``notMNIST_<split>.mat`` (MATLAB v5 or v7.3), loaded into memory::
+    """``notMNIST_<split>.mat`` (MATLAB v5 or v7.3), loaded into memory.
 
-    root/                       e.g. output/export
-      notMNIST_<split>.mat      images 28x28xN uint8, labels Nx1, letters, keys, families
+    Layout::
+
+        root/                       e.g. output/export
+          notMNIST_<split>.mat      images 28x28xN uint8, labels Nx1, letters, keys, families
     """
 
     export_format = "mat"
@@ -409,10 +415,12 @@ class _MatDataset(_GlyphDataset):
 
 
 class _HDF5Dataset(_GlyphDataset):
-    """``notMNIST_<split>.h5``, loaded into memory::
+    """``notMNIST_<split>.h5``, loaded into memory.
 
-    root/                       e.g. output/export
-      notMNIST_<split>.h5       /images (N,28,28) uint8, /labels (N,), /keys, /families
+    Layout::
+
+        root/                       e.g. output/export
+          notMNIST_<split>.h5       /images (N,28,28) uint8, /labels (N,), /keys, /families
     """
 
     export_format = "hdf5"
@@ -420,12 +428,14 @@ class _HDF5Dataset(_GlyphDataset):
 
 
 class _IDXDataset(_GlyphDataset):
-    """MNIST IDX files (the Fashion-MNIST convention), loaded into memory::
+    """MNIST IDX files (the Fashion-MNIST convention), loaded into memory.
 
-    root/                               e.g. output/export
-      <split>-images-idx3-ubyte.gz      magic 0x00000803, N, 28, 28, pixels
-      <split>-labels-idx1-ubyte.gz      magic 0x00000801, N, labels
-      manifest.json                     optional: gives the class letters (else A, B, ...)
+    Layout::
+
+        root/                               e.g. output/export
+          <split>-images-idx3-ubyte.gz      magic 0x00000803, N, 28, 28, pixels
+          <split>-labels-idx1-ubyte.gz      magic 0x00000801, N, labels
+          manifest.json                     optional: gives the class letters (else A, B, ...)
     """
 
     export_format = "idx"
@@ -433,10 +443,12 @@ class _IDXDataset(_GlyphDataset):
 
 
 class _NpzDataset(_GlyphDataset):
-    """``notMNIST_<split>.npz``, loaded into memory::
+    """``notMNIST_<split>.npz``, loaded into memory.
 
-    root/                       e.g. output/export
-      notMNIST_<split>.npz      images (N,28,28) uint8, labels (N,), letters, keys, families
+    Layout::
+
+        root/                       e.g. output/export
+          notMNIST_<split>.npz      images (N,28,28) uint8, labels (N,), letters, keys, families
     """
 
     export_format = "npz"

@@ -68,6 +68,7 @@ class NoiseEstimate:
     method: str = DEFAULT_METHOD
     confidence: float = 0.95
     n_bootstrap: int = 0
+    face_constraint: bool = False  # probabilities refined with face_consistent
     model: dict = field(default_factory=dict)  # how the probabilities were made: folds, steps, ...
 
     def to_json(self) -> dict:
@@ -82,6 +83,7 @@ class NoiseEstimate:
             "rate": _json_float(self.rate),
             "rate_interval": [_json_float(v) for v in self.rate_interval],
             "interval": interval if self.n_bootstrap else "none",
+            "face_constraint": self.face_constraint,
             "class_rates": [_json_float(v) for v in self.class_rates],
             "class_intervals": [[_json_float(v) for v in pair] for pair in self.class_intervals],
             "thresholds": [_json_float(v) for v in self.thresholds],
@@ -132,12 +134,10 @@ def _check_probabilities(probabilities, n: int) -> np.ndarray:
     return probabilities
 
 
-def _check_groups(groups, n: int) -> np.ndarray:
+def _check_groups(groups, n: int, what: str) -> np.ndarray:
     groups = np.asarray(groups)
     if groups.ndim != 1 or len(groups) != n:
-        raise DatasetError(
-            f"groups: expected one group (font family) per image, {n} in all; got shape {groups.shape}"
-        )
+        raise DatasetError(f"{what}: expected one name per image, {n} in all; got shape {groups.shape}")
     return groups.astype(str)
 
 
@@ -299,11 +299,37 @@ def _bootstrap(
     return rates, class_rates
 
 
+def face_consistent(probabilities: np.ndarray, faces, iterations: int = 30) -> np.ndarray:
+    """Probabilities refined by what a font face is: it draws each letter once, so the images of one face
+    have different true letters. Each face's (images x classes) block is Sinkhorn-balanced: rows sum to 1
+    (one letter per image), columns to at most 1 (at most one image per letter). An odd glyph that the
+    model reads as a letter the face already has is pushed toward the letter the face lacks, which removes
+    most of the model's mistakes on script and display faces, while a face whose outlines are permuted
+    keeps its (permuted) confident predictions. A face with more images than classes is left as it is."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    n_classes = probabilities.shape[1]
+    names, index, sizes = np.unique(np.asarray(faces).astype(str), return_inverse=True, return_counts=True)
+    order = np.argsort(index, kind="stable")
+    row = np.empty(len(index), dtype=np.int64)
+    row[order] = np.arange(len(index)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    fits = sizes[index] <= n_classes
+    blocks = np.zeros((len(names), n_classes, n_classes))
+    blocks[index[fits], row[fits]] = probabilities[fits]
+    for _ in range(iterations):
+        blocks /= np.maximum(blocks.sum(axis=1, keepdims=True), 1.0)  # no letter more than once
+        totals = blocks.sum(axis=2, keepdims=True)
+        np.divide(blocks, totals, out=blocks, where=totals > 0)  # every image one letter
+    refined = probabilities.copy()
+    refined[fits] = blocks[index[fits], row[fits]]
+    return refined
+
+
 def confident_learning(
     labels,
     probabilities,
     groups=None,
     *,
+    faces=None,
     method: str = DEFAULT_METHOD,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
@@ -312,14 +338,20 @@ def confident_learning(
     """Estimate label errors from out-of-sample ``probabilities`` (N, K) of the given ``labels`` (N,).
 
     ``groups`` (N,) names each image's font (family): the bootstrap resamples groups and
-    ``group_scores`` is per group; without groups every image is its own group.
+    ``group_scores`` is per group; without groups every image is its own group. ``faces`` (N,) names each
+    image's font face (file, face index, instance): the probabilities are first refined with
+    :func:`face_consistent`, and the estimate keeps the refined ones.
     """
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 2:
         raise DatasetError(f"probabilities: expected an (N, K) array, got shape {probabilities.shape}")
     labels = _check_labels(labels, probabilities.shape[1])
     probabilities = _check_probabilities(probabilities, len(labels))
-    groups = np.arange(len(labels)).astype(str) if groups is None else _check_groups(groups, len(labels))
+    groups = (
+        np.arange(len(labels)).astype(str) if groups is None else _check_groups(groups, len(labels), "groups")
+    )
+    if faces is not None:
+        probabilities = face_consistent(probabilities, _check_groups(faces, len(labels), "faces"))
     if method not in METHODS:
         raise UsageError(f"noise method {method!r}: must be one of {', '.join(METHODS)}")
     if not 0 < confidence < 1:
@@ -372,6 +404,7 @@ def confident_learning(
         method=method,
         confidence=confidence,
         n_bootstrap=n_bootstrap,
+        face_constraint=faces is not None,
     )
 
 
@@ -385,6 +418,7 @@ EPOCHS = 4.0
 PEAK_LR = 0.2  # SGD with Nesterov momentum, linear warm-up then linear decay to 0
 WARMUP = 0.15  # fraction of the steps spent warming up
 WEIGHT_DECAY = 5e-4
+MIN_STEPS = 300  # per fold: small sets get more passes; the model needs this many updates to learn glyphs
 MAX_STEPS = 500  # per fold: past ~100k images, more data per step rather than more steps
 MAX_SHIFT = 2.0  # augmentation: random shift of up to this many pixels, both axes, per image
 CALIBRATION_PARTS = 10  # 1/10 of a training fold's groups are held out to fit the temperature
@@ -555,10 +589,11 @@ def _plan_steps(
     max_steps: int,
     time_budget: float | None,
 ) -> int:
-    """Steps per fold: ``epochs`` passes over the average training fold, at most ``max_steps``, cut down
-    (to no fewer than 20) when a short timed trial says they would overrun ``time_budget`` seconds."""
+    """Steps per fold: ``epochs`` passes over the average training fold, kept between MIN_STEPS and
+    ``max_steps``, then cut down (to no fewer than 20) when a short timed trial says they would overrun
+    ``time_budget`` seconds."""
     average = float(np.mean(train_sizes))
-    steps = max(1, min(max_steps, math.ceil(epochs * average / _batch_size(int(average)))))
+    steps = min(max_steps, max(MIN_STEPS, math.ceil(epochs * average / _batch_size(int(average)))))
     if time_budget is None:
         return steps
     trial = x[: 8 * BATCH_SIZE], y[: 8 * BATCH_SIZE]  # full-size batches when there are enough images
@@ -579,7 +614,7 @@ def _out_of_fold(
 ) -> tuple[np.ndarray, dict]:
     labels = _check_labels(labels, n_classes)
     images = _check_images(images, labels)
-    groups = _check_groups(groups, len(labels))
+    groups = _check_groups(groups, len(labels), "groups")
     n_groups = len(np.unique(groups))
     if n_groups < 2:
         raise DatasetError(f"groups: all {len(labels)} images are in one group (font family); need 2 or more")
@@ -674,6 +709,7 @@ def estimate_label_noise(
     groups,
     n_classes: int,
     *,
+    faces=None,
     folds: int = 5,
     seed: int = 0,
     device: str = "auto",
@@ -685,9 +721,13 @@ def estimate_label_noise(
     n_bootstrap: int = 200,
     confidence: float = 0.95,
 ) -> NoiseEstimate:
-    """Out-of-fold probabilities (:func:`out_of_fold_probabilities`), then :func:`confident_learning`."""
+    """Out-of-fold probabilities (:func:`out_of_fold_probabilities`), then :func:`confident_learning`
+    (with ``faces``, say the manifest's face keys, the probabilities are made :func:`face_consistent`:
+    recommended whenever each face contributes at most one image per class)."""
     if method not in METHODS:  # fail before minutes of training, not after
         raise UsageError(f"noise method {method!r}: must be one of {', '.join(METHODS)}")
+    if faces is not None:
+        _check_groups(faces, len(np.asarray(labels)), "faces")
     probabilities, info = _out_of_fold(
         images, labels, groups, n_classes, folds, seed, device, time_budget, progress, epochs, max_steps
     )
@@ -695,6 +735,7 @@ def estimate_label_noise(
         labels,
         probabilities,
         groups,
+        faces=faces,
         method=method,
         n_bootstrap=n_bootstrap,
         confidence=confidence,

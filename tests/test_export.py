@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import shutil
 import struct
@@ -424,3 +425,30 @@ def test_garbage_files_are_export_format_errors(tmp_path):
         (tmp_path / name).write_bytes(b"garbage" * 40)
         with pytest.raises(ExportFormatError, match=f"{name}: not a readable"):
             load_arrays(tmp_path / name)
+
+
+def test_tar_reader_names_a_broken_member_and_a_manifest_mismatch(exported, tmp_path):
+    source = exported / "export" / "notMNIST_small.tar.gz"
+    with tarfile.open(source) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+
+    def rewrite(name: str, change) -> Path:
+        path = tmp_path / name
+        with tarfile.open(path, "w:gz") as tar:
+            for member, payload in members:
+                payload = change(member.name, payload)
+                if payload is None and member.isfile():
+                    continue
+                if payload is not None:
+                    member.size = len(payload)
+                tar.addfile(member, io.BytesIO(payload) if payload is not None else None)
+        return path
+
+    broken = rewrite("broken.tar.gz", lambda n, p: b"not a png" if n.endswith("B/small-font002.png") else p)
+    with pytest.raises(ExportFormatError, match=r"broken.tar.gz: B/small-font002.png: not a readable image"):
+        load_arrays(broken)
+    missing = rewrite("missing.tar.gz", lambda n, p: None if n.endswith("C/small-font000.png") else p)
+    with pytest.raises(
+        ExportFormatError, match=r"lacks C/small-font000.png, listed in its manifest \(1 missing"
+    ):
+        load_arrays(missing)

@@ -93,18 +93,30 @@ def _check_sums(check: ExportCheck, export_dir: Path, files: list[str], sums: di
             check.fail("sha256", f"{which}SHA-256 differs from {SUMS_NAME} (file changed after export)")
 
 
-def _source_index(check: ExportCheck, export_dir: Path, record: dict) -> SplitIndex | None:
-    """The split the export came from, when it is still there with a manifest that has pixel hashes."""
-    root = export_dir / record["source"]["path"]
+def _read_source(root: Path) -> tuple[SplitIndex, str] | str:
+    """A split's index and its manifest's SHA-256, or why it cannot be read."""
+    try:
+        return index_split(root), sha256_file(root / MANIFEST_NAME)
+    except DatasetError as error:
+        return str(error)
+
+
+def _source_index(check: ExportCheck, export_dir: Path, record: dict, sources: dict) -> SplitIndex | None:
+    """The split the export came from, when it is still there with a manifest that has pixel hashes.
+
+    ``sources`` caches each split across the records of one run: every format of a split shares it.
+    """
+    root = (export_dir / record["source"]["path"]).resolve()
     if not (root / MANIFEST_NAME).is_file():
         check.pixels = f"n/a (no {root / MANIFEST_NAME})"
         return None
-    try:
-        index = index_split(root)
-    except DatasetError as error:
-        check.fail("pixels", f"source split unreadable: {error}")
+    if root not in sources:
+        sources[root] = _read_source(root)
+    if isinstance(sources[root], str):
+        check.fail("pixels", f"source split unreadable: {sources[root]}")
         return None
-    if sha256_file(root / MANIFEST_NAME) != record["source"]["manifest_sha256"]:
+    index, manifest_sha256 = sources[root]
+    if manifest_sha256 != record["source"]["manifest_sha256"]:
         check.fail(
             "pixels", f"{root / MANIFEST_NAME} changed since this export (stale export: run export --force)"
         )
@@ -187,13 +199,15 @@ class _Tally:
             check.pixels = "ok"
 
 
-def _check_export(export_dir: Path, record: dict, sums: dict[str, str], chunk_size: int) -> ExportCheck:
+def _check_export(
+    export_dir: Path, record: dict, sums: dict[str, str], sources: dict, chunk_size: int
+) -> ExportCheck:
     files = list(record["files"])
     check = ExportCheck(files[0], record["split"], record["format"])
     _check_sums(check, export_dir, files, sums)
     if not (export_dir / files[0]).is_file():
         return check
-    source = _source_index(check, export_dir, record)
+    source = _source_index(check, export_dir, record, sources)
     tally = _Tally(record, source)
     try:
         for chunk in iter_export(export_dir / files[0], chunk_size):
@@ -223,7 +237,8 @@ def verify_exports(export_dir: str | Path, chunk_size: int = DEFAULT_CHUNK) -> V
     index_check = ExportCheck(INDEX_NAME)
     _check_sums(index_check, export_dir, [INDEX_NAME], sums)
     checks.append(index_check)
-    checks += [_check_export(export_dir, records[key], sums, chunk_size) for key in sorted(records)]
+    sources: dict = {}
+    checks += [_check_export(export_dir, records[key], sums, sources, chunk_size) for key in sorted(records)]
     recorded = {name for record in records.values() for name in record["files"]}
     for path in sorted(export_dir.iterdir()):
         if format_of(path) and path.name not in recorded:
