@@ -355,6 +355,13 @@ def merge_shards(shard_dirs: Sequence[str | os.PathLike], out_dir: str | os.Path
         data = (source_of[record.path] / record.path).read_bytes()
         if not target.is_file() or target.read_bytes() != data:
             atomic_write_bytes(target, data)
+    # The shards' parts come along, so a later render or build over the whole corpus resumes instead of
+    # rendering again.
+    for shard_dir in shard_dirs:
+        for part in sorted((shard_dir / PARTS_DIR).glob("*.json")):
+            target = out_dir / PARTS_DIR / part.name
+            if not target.is_file():
+                atomic_write_bytes(target, part.read_bytes())
     write_manifest(out_dir / MANIFEST_NAME, records)
     write_rejects(out_dir / REJECTS_NAME, rejects)
     _remove_stale_images(out_dir, {r.path for r in records})

@@ -277,6 +277,9 @@ def test_merge_of_three_shards_equals_the_single_run(corpus, rendered, tmp_path)
     )
     assert result.exit_code == 0, result.output
     assert tree_bytes(tmp_path / "merged" / "glyphs") == tree_bytes(out)
+    again = render_fonts([corpus], tmp_path / "merged" / "glyphs", RenderConfig(LETTERS), progress=False)
+    assert again.fonts_resumed == len(list((tmp_path / "merged" / "glyphs" / ".parts").glob("*.json"))) - 1
+    assert tree_bytes(tmp_path / "merged" / "glyphs") == tree_bytes(out)
 
 
 def test_show_draws_a_contact_sheet_of_a_slice(rendered, tmp_path):
