@@ -54,8 +54,8 @@ from .manifest import (
     read_manifest,
     sort_records,
 )
-from .noise import BATCH_SIZE as NOISE_BATCH
 from .noise import EPOCHS as NOISE_EPOCHS
+from .noise import MAX_STEPS as NOISE_MAX_STEPS
 
 SMALL_FRACTION = 18_724 / 547_838  # notMNIST: small / (small + large), about 0.034
 DEFAULT_NEAR = 4  # phash bits; docs/cleaning.md shows the distances this is chosen from
@@ -93,10 +93,6 @@ SPLIT_ROUNDS = 4  # at most this many tries to bring small to its target size
 SPLIT_TOLERANCE = 0.02  # ... stopping once within this share of it
 MIN_INK = 1e-3  # ink below this counts as this much, so blank images compare without dividing by 0
 ALIKE_PRESELECT_BITS = 16  # letters of one font further apart than this in hash bits are not one drawing
-# Automatic --noise-epochs: the model's default passes, but at least this many steps per fold. At its
-# default 4 passes the bundled corpus gets 58 steps and the model reads 31% of its letters right; at
-# 174 steps, 95% (docs/cleaning.md).
-NOISE_MIN_STEPS = 200
 
 
 @dataclass(frozen=True)
@@ -130,7 +126,8 @@ class CleanConfig:
     clean_large: bool = False
     noise: bool = True  # run the label-noise model
     noise_folds: int = 5
-    noise_epochs: float | None = None  # passes over each training fold (None: auto); bounds the time
+    noise_epochs: float = NOISE_EPOCHS  # passes over each training fold (within the model's step limits)
+    noise_max_steps: int = NOISE_MAX_STEPS  # training steps per fold at most: bounds the time on big sets
     noise_budget: float | None = None  # seconds; shortens training to fit, at the cost of determinism
     device: str = "auto"
     hash: str = "phash"
@@ -143,8 +140,10 @@ class CleanConfig:
             raise UsageError(f"--near {self.near}: must be a number of bits from 0 to 64")
         if self.noise_folds < 2:
             raise UsageError(f"--folds {self.noise_folds}: need 2 or more")
-        if self.noise_epochs is not None and self.noise_epochs <= 0:
+        if self.noise_epochs <= 0:
             raise UsageError(f"--noise-epochs {self.noise_epochs}: must be positive")
+        if self.noise_max_steps < 1:
+            raise UsageError(f"--noise-max-steps {self.noise_max_steps}: must be 1 or more")
         if self.noise_budget is not None and self.noise_budget <= 0:
             raise UsageError(f"--noise-budget {self.noise_budget}: must be a positive number of seconds")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
@@ -818,7 +817,8 @@ def glyph_hashes(images: np.ndarray, name: str = "phash", chunk: int = 65536) ->
 
 
 def _check_paths(source: Path, output_dir: Path) -> None:
-    """Clean never reads what it is about to overwrite."""
+    """Clean never reads what it is about to overwrite, nor writes where it reads (a split folder
+    inside a notMNIST-layout source would be read back as a class)."""
     resolved = source.resolve()
     for name in (*SPLITS, CLEAN_DIR):
         target = (output_dir / name).resolve()
@@ -827,6 +827,8 @@ def _check_paths(source: Path, output_dir: Path) -> None:
                 f"{source}: is clean's own output folder {output_dir / name}; copy it elsewhere or "
                 "choose another --output"
             )
+        if target.is_relative_to(resolved):
+            raise UsageError(f"--output {output_dir}: would write {output_dir / name} inside SOURCE {source}")
 
 
 def _apply_review(corpus: Corpus, decisions: dict, labels: np.ndarray, book: FlagBook) -> dict:
@@ -863,8 +865,9 @@ def _apply_review(corpus: Corpus, decisions: dict, labels: np.ndarray, book: Fla
     return {"unmatched": unmatched, "rejected": len(rejected), "relabelled": len(relabelled)}
 
 
-def _run_noise(corpus, labels, families, scored, config: CleanConfig, progress: bool):
-    """Out-of-fold estimate over the scored images, or the reason it was skipped."""
+def _run_noise(corpus, labels, families, font, scored, config: CleanConfig, progress: bool):
+    """Out-of-fold estimate over the scored images, or the reason it was skipped. Folds are grouped by
+    family; ``font`` tells the model which images are one face (each draws a letter once)."""
     if not config.noise:
         return None, "--no-noise"
     classes = np.unique(labels[scored])
@@ -874,21 +877,19 @@ def _run_noise(corpus, labels, families, scored, config: CleanConfig, progress: 
         return None, "fewer than 2 font families among the images left after dedup"
     from .noise import estimate_label_noise
 
-    epochs = config.noise_epochs
-    if epochs is None:
-        training = scored.sum() * (config.noise_folds - 1) / config.noise_folds
-        epochs = max(NOISE_EPOCHS, NOISE_MIN_STEPS * NOISE_BATCH / training)
     estimate = estimate_label_noise(
         corpus.images[scored],
         labels[scored],
         families[scored],
         max(len(corpus.letters), 2),
+        faces=font[scored],
         folds=config.noise_folds,
         seed=config.seed,
         device=config.device,
         time_budget=config.noise_budget,
         progress=progress,
-        epochs=epochs,
+        epochs=config.noise_epochs,
+        max_steps=config.noise_max_steps,
     )
     return estimate, ""
 
@@ -952,7 +953,7 @@ def clean_dataset(
     lap("degenerate glyphs and fonts")
 
     scored = ~book.has(*UNSCORED)
-    estimate, noise_skipped = _run_noise(corpus, labels, families, scored, config, progress)
+    estimate, noise_skipped = _run_noise(corpus, labels, families, font, scored, config, progress)
     scored_rows = np.flatnonzero(scored) if estimate is not None else np.zeros(0, np.int64)
     weak_model = estimate is not None and estimate.agreement < th.min_agreement
     if estimate is not None and not weak_model:

@@ -78,9 +78,10 @@ def sort_rejects(rejects: Iterable[RejectRecord]) -> list[RejectRecord]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _temporary_name(path: Path) -> Path:
+def _temporary_name(path: str) -> str:
     # Beside the target (same file system, so the rename is atomic); pid and thread keep writers apart.
-    return path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
 
 
 @contextlib.contextmanager
@@ -88,7 +89,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
     """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_name(path)
+    tmp = _temporary_name(str(path))
     try:
         with open(tmp, mode, **kwargs) as handle:
             yield handle
@@ -101,12 +102,12 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """The hot path of rendering (one call per PNG): plain syscalls, a folder made only when missing."""
-    path = Path(path)
+    path = os.fspath(path)
     tmp = _temporary_name(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         os.write(fd, data)

@@ -17,12 +17,19 @@ other letters of a font learns that font's quirks, and a font whose letters carr
 "confirmed" by its own training images. So folds are grouped by font family (:func:`group_folds`): no
 group is ever scored by a model trained on any of its images.
 
+A font face draws each letter once. When the caller says which face each image comes from (``faces``),
+the probabilities of a face's images are balanced so that no letter is claimed twice
+(:func:`face_consistent`) before CL sees them. Out-of-font models misread script, blackletter and
+display faces; most such misreadings collide with a letter the face also draws, so this removes most of
+the false suspects that would otherwise inflate the rate, and keeps the ones that matter: a face whose
+letters carry each other's outlines is a permutation, which the balancing leaves as it is.
+
 Uncertainty: a percentile bootstrap over groups. Groups (fonts), not images, are resampled with
 replacement and steps 1-4 recomputed with the same probabilities, because label errors come in whole
 fonts and the images of one font are not independent. The interval says how much the estimate depends
 on which fonts happen to be in the set; it leaves out the variance of retraining the model.
 
-    estimate = estimate_label_noise(images, labels, families, n_classes=10)
+    estimate = estimate_label_noise(images, labels, families, n_classes=10, faces=face_keys)
     estimate.rate, estimate.rate_interval     # e.g. 0.064, (0.058, 0.071)
     flagged = images[estimate.suspects]
 
@@ -55,7 +62,7 @@ class NoiseEstimate:
     probabilities: np.ndarray  # (N, K) out-of-fold predicted probabilities
     suspects: np.ndarray  # (N,) bool: label issues found by ``method``
     suspect_rank: np.ndarray  # (N,) 1 - probability of the given label: higher is more suspicious
-    predicted: np.ndarray  # (N,) arg-max of probabilities
+    predicted: np.ndarray  # (N,) arg-max of probabilities: the letter the image most likely draws
     rate: float  # estimated fraction of images whose label is wrong
     rate_interval: tuple[float, float]
     class_rates: np.ndarray  # (K,) estimated error rate among the images *given* each label; nan: none
@@ -63,7 +70,7 @@ class NoiseEstimate:
     confident_joint: np.ndarray  # (K, K) int counts: rows given label, columns confidently-seen label
     joint: np.ndarray  # (K, K) calibrated estimate of P(given label, true label); sums to 1
     thresholds: np.ndarray  # (K,) per-class thresholds t_j; inf for a class no image is labelled with
-    group_scores: dict[str, float]  # per group (font): fraction of its images that are suspects
+    group_scores: dict[str, float]  # per group (font): fraction of its images that are suspects; {} if none
     agreement: float  # fraction of images whose arg-max is their given label
     method: str = DEFAULT_METHOD
     confidence: float = 0.95
@@ -104,20 +111,20 @@ def _json_float(value: float) -> float | None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _check_labels(labels, n_classes: int, what: str = "labels") -> np.ndarray:
+def _check_labels(labels, n_classes: int) -> np.ndarray:
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
         raise UsageError(f"n_classes {n_classes!r}: need a whole number of classes, 2 or more")
     labels = np.asarray(labels)
     if labels.ndim != 1:
-        raise DatasetError(f"{what}: expected one label per image (1-D), got shape {labels.shape}")
+        raise DatasetError(f"labels: expected one label per image (1-D), got shape {labels.shape}")
     if len(labels) == 0:
-        raise DatasetError(f"{what}: no images to estimate label noise on")
+        raise DatasetError("labels: no images to estimate label noise on")
     if not np.issubdtype(labels.dtype, np.integer):
-        raise DatasetError(f"{what}: expected integer class indices, got dtype {labels.dtype}")
+        raise DatasetError(f"labels: expected integer class indices, got dtype {labels.dtype}")
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         index = int(np.argmax(bad))
-        raise DatasetError(f"{what}: label {labels[index]} of image {index} is outside 0..{n_classes - 1}")
+        raise DatasetError(f"labels: label {labels[index]} of image {index} is outside 0..{n_classes - 1}")
     return labels.astype(np.int64)
 
 
@@ -338,26 +345,25 @@ def confident_learning(
     """Estimate label errors from out-of-sample ``probabilities`` (N, K) of the given ``labels`` (N,).
 
     ``groups`` (N,) names each image's font (family): the bootstrap resamples groups and
-    ``group_scores`` is per group; without groups every image is its own group. ``faces`` (N,) names each
+    ``group_scores`` is per group; without groups the bootstrap resamples images. ``faces`` (N,) names each
     image's font face (file, face index, instance): the probabilities are first refined with
     :func:`face_consistent`, and the estimate keeps the refined ones.
     """
-    probabilities = np.asarray(probabilities)
-    if probabilities.ndim != 2:
-        raise DatasetError(f"probabilities: expected an (N, K) array, got shape {probabilities.shape}")
-    labels = _check_labels(labels, probabilities.shape[1])
-    probabilities = _check_probabilities(probabilities, len(labels))
-    groups = (
-        np.arange(len(labels)).astype(str) if groups is None else _check_groups(groups, len(labels), "groups")
-    )
-    if faces is not None:
-        probabilities = face_consistent(probabilities, _check_groups(faces, len(labels), "faces"))
     if method not in METHODS:
         raise UsageError(f"noise method {method!r}: must be one of {', '.join(METHODS)}")
     if not 0 < confidence < 1:
         raise UsageError(f"confidence {confidence!r}: must be between 0 and 1")
     if n_bootstrap < 0:
         raise UsageError(f"n_bootstrap {n_bootstrap!r}: must be 0 (no interval) or more")
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2:
+        raise DatasetError(f"probabilities: expected an (N, K) array, got shape {probabilities.shape}")
+    labels = _check_labels(labels, probabilities.shape[1])
+    probabilities = _check_probabilities(probabilities, len(labels))
+    if groups is not None:
+        groups = _check_groups(groups, len(labels), "groups")
+    if faces is not None:
+        probabilities = face_consistent(probabilities, _check_groups(faces, len(labels), "faces"))
 
     n_classes = probabilities.shape[1]
     label_counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
@@ -365,17 +371,17 @@ def confident_learning(
     rate, class_rates = _rates(calibrated, label_counts)
     suspects = find_label_issues(labels, probabilities, calibrated, seen, method)
 
-    names, group_index = np.unique(groups, return_inverse=True)
-    flagged_per_group = np.bincount(group_index, weights=suspects, minlength=len(names))
-    size_per_group = np.bincount(group_index, minlength=len(names))
-    group_scores = {
-        str(name): float(f / s) for name, f, s in zip(names, flagged_per_group, size_per_group, strict=True)
-    }
+    if groups is None:
+        group_index, group_scores = np.arange(len(labels)), {}
+    else:
+        names, group_index = np.unique(groups, return_inverse=True)
+        flagged = np.bincount(group_index, weights=suspects, minlength=len(names))
+        sizes = np.bincount(group_index, minlength=len(names))
+        group_scores = {str(name): float(f / n) for name, f, n in zip(names, flagged, sizes, strict=True)}
 
     if n_bootstrap:
-        rates, boot_class_rates = _bootstrap(
-            labels, probabilities, group_index, len(names), n_bootstrap, seed
-        )
+        n_groups = int(group_index.max()) + 1
+        rates, boot_class_rates = _bootstrap(labels, probabilities, group_index, n_groups, n_bootstrap, seed)
         tails = [(1 - confidence) / 2, (1 + confidence) / 2]
         low, high = np.quantile(rates, tails)
         rate_interval = (float(low), float(high))

@@ -136,7 +136,6 @@ def _reason_kind(reason: str) -> str:
 
 def render_font_task(task: FontTask) -> dict:
     """Render every face of one font file and write its PNGs; return the rows for the manifest."""
-    out_dir = Path(task.out_dir)
     records, rejects = [], []
     data = Path(task.font_path).read_bytes()
     try:
@@ -161,7 +160,7 @@ def render_font_task(task: FontTask) -> dict:
             )
         for letter, image in glyph_set.images.items():
             relative = f"{letter_dirname(letter)}/{face.key}.png"
-            atomic_write_bytes(out_dir / relative, encode_png(image))
+            atomic_write_bytes(f"{task.out_dir}/{relative}", encode_png(image))  # str paths: hot loop
             records.append(
                 GlyphRecord(
                     path=relative,

@@ -234,7 +234,7 @@ def test_budget_cuts_the_plan_only_when_it_binds():
     assert steps_within_budget(1000, 500, elapsed=10.0, budget=None) == 1000
     assert steps_within_budget(1000, 500, elapsed=10.0, budget=100.0) == 1000  # would finish in 20 s
     assert steps_within_budget(1000, 500, elapsed=10.0, budget=15.0) == 750  # the pace so far fits 750
-    assert steps_within_budget(1000, 5, elapsed=10.0, budget=15.0) == 1000  # too early to tell
+    assert steps_within_budget(1000, 5, elapsed=0.5, budget=15.0) == 1000  # too early to tell
     assert steps_within_budget(1000, 5, elapsed=16.0, budget=15.0) == 5  # over: stop now
 
 

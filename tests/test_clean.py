@@ -382,10 +382,12 @@ def test_empty_and_missing_folders_are_errors(tmp_path):
         clean_dataset(tmp_path / "empty", tmp_path / "out", CleanConfig(near=65))
 
 
-def test_clean_refuses_to_read_its_own_output(cleaned):
+def test_clean_refuses_to_read_its_own_output(corpus, cleaned):
     out, _, _ = cleaned
     with pytest.raises(UsageError, match="own output"):
         clean_dataset(out / "small", out, FAST)
+    with pytest.raises(UsageError, match="inside SOURCE"):
+        clean_dataset(corpus, corpus, FAST)
 
 
 def test_review_decisions_are_honoured(corpus, tmp_path):
@@ -497,7 +499,7 @@ def test_noise_model_runs_for_real(dot_corpus, tmp_path):
     """The real model, trained for a token step per fold: the plumbing, not the model's skill."""
     root, _ = dot_corpus
     result = clean_dataset(
-        root, tmp_path / "out", CleanConfig(small_fraction=0.3, noise_folds=2, noise_epochs=0.1)
+        root, tmp_path / "out", CleanConfig(small_fraction=0.3, noise_folds=2, noise_max_steps=2)
     )
     with open(tmp_path / "out" / "clean" / "predictions.csv", newline="") as handle:
         predictions = list(csv.DictReader(handle))

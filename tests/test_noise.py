@@ -113,7 +113,7 @@ def test_face_constraint_resolves_two_images_read_as_one_letter():
     refined = face_consistent(probabilities, ["f", "f", "f"])
     np.testing.assert_allclose(refined.sum(axis=1), 1)
     assert refined.argmax(axis=1).tolist() == [0, 1, 2]
-    assert refined[1, 1] > 0.5 and refined[2, 2] > 0.8
+    assert refined[1, 1] > 0.6 and refined[2, 2] > 0.6
 
 
 def test_face_constraint_keeps_a_permuted_face_and_leaves_oversized_faces_alone():
@@ -250,6 +250,12 @@ def test_same_seed_same_probabilities(dot_fonts):
     assert first.dtype == np.float32 and first.shape == (80, 10)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+def test_time_budget_cuts_training_short(dot_fonts):
+    images, labels, groups = (array[:60] for array in dot_fonts)
+    estimate = estimate_label_noise(images, labels, groups, 10, folds=2, time_budget=0.001, n_bootstrap=0)
+    assert estimate.model["steps_per_fold"] == 20 and estimate.model["time_budget"] == 0.001
 
 
 def test_end_to_end_finds_planted_errors(dot_fonts):

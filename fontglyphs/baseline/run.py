@@ -77,11 +77,10 @@ def run_baseline(
         model, history = train(config, train_set, val_set)
         if not procs.is_main:
             return BaselineResult(run_dir, {}, "", is_main=False)
-        eval_batch, bf16 = history.hyperparameters["eval_batch_size"], history.hyperparameters["bf16"]
-        val = evaluate(model, val_set.images, val_set.labels, eval_batch, bf16)
-        test = evaluate(model, test_set.images, test_set.labels, eval_batch, bf16)
+        hyp = history.hyperparameters
+        test = evaluate(model, test_set.images, test_set.labels, hyp["eval_batch_size"], hyp["bf16"])
     sources = {"train": (str(train_source), everything), "test": (str(test_source), test_set)}
-    metrics = build_metrics(run_name, config, history, sources, val_set, val, test_set, test)
+    metrics = build_metrics(run_name, config, history, sources, val_set, test_set, test)
     write_reports(run_dir, metrics, test_set.images, test_set.labels, test.predictions, test.confidence)
     save_checkpoint(
         run_dir / "model.pt",
@@ -115,11 +114,13 @@ def build_metrics(
     history: History,
     sources: dict[str, tuple[str, ArraySet]],
     val_set: ArraySet,
-    val: Evaluation,
     test_set: ArraySet,
     test: Evaluation,
 ) -> dict:
-    """Everything metrics.json records: accuracies, confusion, timing, device, seed, versions, checksums."""
+    """Everything metrics.json records: accuracies, confusion, timing, device, seed, versions, checksums.
+
+    Validation figures are the last epoch's: the final model, evaluated after its last step.
+    """
     import torch
 
     letters = list(test_set.letters)
@@ -146,8 +147,8 @@ def build_metrics(
         "validation": {
             "images": len(val_set),
             "families": int(len(np.unique(val_set.families))),
-            "accuracy": val.accuracy,
-            "loss": val.loss,
+            "accuracy": history.epochs[-1].val_accuracy,
+            "loss": history.epochs[-1].val_loss,
         },
         "test": {
             **_describe(*sources["test"]),

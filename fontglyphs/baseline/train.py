@@ -5,9 +5,13 @@ units in comments, and each speed trick a small named function with a one-line w
 a library: ``train(config, train_set, val_set) -> (model, history)`` and ``evaluate(model, images, labels)``
 run on CPU with tiny data in the tests, and on one or many GPUs (torchrun) in earnest.
 
-Evidence (measured, see benchmarks/baseline.py and the README for the commands):
-    CPU, 2 cores, torch 2.13: see the figures in the README (train on ``large``, test on ``small``).
-    GPU: not measured yet (no GPU was available when this was written).
+Evidence (benchmarks/baseline.py, torch 2.13, on a proxy of the corpus: 501 faces of 138 families from
+Debian font packages and DejaVu, rendered with PIL and stretched to 28x28, split by family into 3,900
+training and 1,110 test images; the CPU was an AMD EPYC with 2 cores shared with other jobs, load ~8):
+    CPU, default config (bf16): CNN 99.5-99.7% test, 93.7-94.4% on held-out validation families; the MLP
+    reference 99.7% test, 91.5% validation. 10 epochs in 92 s on 1 thread (403 images/s); with
+    --time-budget 60, 8.3 epochs annealed to lr 0 and 99.6% test.
+    GPU: not measured (no GPU was available): python benchmarks/baseline.py --device cuda [--compile]
 """
 
 from __future__ import annotations
@@ -588,20 +592,20 @@ def lr_factor(progress: float, warmup: float) -> float:
     return float(np.interp(progress, [0.0, warmup, 1.0], [0.1, 1.0, 0.0]))
 
 
-def steps_within_budget(planned: int, steps_done: int, elapsed: float, budget: float | None) -> int:
-    """The planned number of steps, cut to what fits in the time budget at the pace so far.
+def steps_within_budget(total: int, steps_done: int, elapsed: float, budget: float | None) -> int:
+    """The number of steps to plan for: ``total``, or what fits in the time budget at the pace so far.
 
     Why: the schedule (a function of steps done / steps planned) then anneals to zero by the deadline
     instead of stopping mid-cycle, and a budget that does not bind changes nothing: such runs stay
-    bit-reproducible.
+    bit-reproducible. The pace is judged from 5% of the budget on, once start-up costs are diluted.
     """
     if budget is None:
-        return planned
+        return total
     if elapsed >= budget:
-        return min(planned, steps_done)
-    if steps_done < 10:  # too early to judge the pace
-        return planned
-    return min(planned, int(steps_done * budget / elapsed))
+        return min(total, steps_done)
+    if elapsed < 0.05 * budget:
+        return total
+    return min(total, int(steps_done * budget / elapsed))
 
 
 def _optimizer(model: nn.Module, opt: dict, batch_size: int) -> torch.optim.Optimizer:
@@ -705,7 +709,7 @@ def _train(config: TrainConfig, hyp: dict, device: torch.device, procs: Processe
         for step in range(steps_per_epoch):
             if budget is not None and history.steps % check_every == 0:
                 elapsed = _from_rank0(time.perf_counter() - start, device)
-                planned = steps_within_budget(planned, history.steps, elapsed, budget)
+                planned = steps_within_budget(total_steps, history.steps, elapsed, budget)
             if history.steps >= planned:
                 break
             for group in optimizer.param_groups:
@@ -751,7 +755,7 @@ def _train(config: TrainConfig, hyp: dict, device: torch.device, procs: Processe
         bar.close()
         if budget is not None:
             elapsed = _from_rank0(time.perf_counter() - start, device)
-            planned = steps_within_budget(planned, history.steps, elapsed, budget)
+            planned = steps_within_budget(total_steps, history.steps, elapsed, budget)
     history.stopped_by_budget = history.steps < total_steps
     history.wall_seconds = time.perf_counter() - start
     return model.eval(), history

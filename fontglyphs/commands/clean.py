@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from ..clean import DEFAULT_NEAR, HASH_NAMES, SMALL_FRACTION, CleanConfig, clean_dataset
+from ..clean import (
+    DEFAULT_NEAR,
+    HASH_NAMES,
+    NOISE_EPOCHS,
+    NOISE_MAX_STEPS,
+    SMALL_FRACTION,
+    CleanConfig,
+    clean_dataset,
+)
 from .common import echo_summary, library_errors, output_option, quiet_option, seed_option
 
 
@@ -25,9 +33,10 @@ from .common import echo_summary, library_errors, output_option, quiet_option, s
               help="Skip the label-noise model (no suspects, no symbol-font flags).")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True,
               help="Folds of the label-noise model, grouped by font family.")
-@click.option("--noise-epochs", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Training passes per fold; bounds the model's time deterministically [default: 4, or more "
-              "for at least 200 steps per fold].")
+@click.option("--noise-epochs", type=click.FloatRange(min=0, min_open=True), default=NOISE_EPOCHS,
+              show_default=True, help="Training passes per fold (the model keeps to its own step limits).")
+@click.option("--noise-max-steps", type=click.IntRange(1), default=NOISE_MAX_STEPS, show_default=True,
+              help="Training steps per fold at most: bounds the model's time on big sets, deterministically.")
 @click.option("--noise-budget", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds the model may take; training is cut to fit (results then depend on the machine).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
@@ -37,8 +46,8 @@ from .common import echo_summary, library_errors, output_option, quiet_option, s
 @output_option
 @quiet_option
 @library_errors
-def clean(source, small_fraction, near, seed, clean_large, no_noise, folds, noise_epochs, noise_budget,
-          device, hash_name, output_dir, quiet):
+def clean(source, small_fraction, near, seed, clean_large, no_noise, folds, noise_epochs, noise_max_steps,
+          noise_budget, device, hash_name, output_dir, quiet):
     """Deduplicate, flag degenerate glyphs and label noise, split SOURCE into OUTPUT/small and OUTPUT/large.
 
     SOURCE is the render output (default OUTPUT/glyphs) or any folder in the notMNIST layout
@@ -54,8 +63,8 @@ def clean(source, small_fraction, near, seed, clean_large, no_noise, folds, nois
     """
     config = CleanConfig(
         small_fraction=small_fraction, near=near, seed=seed, clean_large=clean_large, noise=not no_noise,
-        noise_folds=folds, noise_epochs=noise_epochs, noise_budget=noise_budget, device=device,
-        hash=hash_name,
+        noise_folds=folds, noise_epochs=noise_epochs, noise_max_steps=noise_max_steps,
+        noise_budget=noise_budget, device=device, hash=hash_name,
     )
     source = Path(source) if source else Path(output_dir) / "glyphs"
     result = clean_dataset(source, output_dir, config, progress=not quiet)

@@ -30,7 +30,7 @@ from .. import __version__
 from ..datasets import ArraySet
 from ..errors import ExportFormatError, UsageError
 from ..manifest import atomic_open
-from . import COMPRESSION_LEVEL, ExportConfig, SplitData, chunks_of, reading
+from . import COMPRESSION_LEVEL, ExportConfig, SplitData, reading
 
 V5_LIMIT = 2**31  # bytes of one variable: MATLAB's v5/v7 limit (sizes are 32-bit, signed in MATLAB)
 HEADER_TEXT = (
@@ -220,20 +220,22 @@ def _letters(text: str) -> tuple[str, ...]:
     return tuple("" if c == " " else c for c in text)
 
 
-def _read_v5(path: Path) -> ArraySet:
+def _iter_v5(path: Path, chunk_size: int) -> Iterator[ArraySet]:
+    """scipy reads the whole file (under 2 GB by design); chunks are re-laid out one at a time, so the
+    pixels are never held twice."""
     import scipy.io
 
     mat = scipy.io.loadmat(path)
     images = mat["images"]
     if images.ndim == 2:  # MATLAB drops trailing singleton dimensions: one image is 28 x 28
         images = images[:, :, None]
-    return ArraySet(
-        images=np.ascontiguousarray(images.transpose(2, 0, 1)),
-        labels=mat["labels"].ravel().astype(np.int64),
-        letters=_letters(str(mat["letters"][0])),
-        keys=np.char.rstrip(mat["keys"].astype(str)),
-        families=np.char.rstrip(mat["families"].astype(str)),
-    )
+    labels = mat["labels"].ravel().astype(np.int64)
+    letters = _letters(str(mat["letters"][0]))
+    keys, families = np.char.rstrip(mat["keys"].astype(str)), np.char.rstrip(mat["families"].astype(str))
+    for start in range(0, images.shape[2], chunk_size):
+        part = slice(start, start + chunk_size)
+        chunk = np.ascontiguousarray(images[:, :, part].transpose(2, 0, 1))
+        yield ArraySet(chunk, labels[part], letters, keys[part], families[part])
 
 
 def _iter_v73(path: Path, chunk_size: int) -> Iterator[ArraySet]:
@@ -256,7 +258,7 @@ def _iter_v73(path: Path, chunk_size: int) -> Iterator[ArraySet]:
 
 
 def iter_chunks(path: Path, chunk_size: int) -> Iterator[ArraySet]:
-    """Either version: v7.3 streams from HDF5; v5 is read whole by scipy (it is under 2 GB by design)."""
+    """Either version: v7.3 streams from HDF5; v5 is read whole by scipy, then handed out in chunks."""
     import scipy.io.matlab
 
     with reading(path, "MAT-file", scipy.io.matlab.MatReadError):
@@ -264,6 +266,6 @@ def iter_chunks(path: Path, chunk_size: int) -> Iterator[ArraySet]:
         if major == 2:
             yield from _iter_v73(path, chunk_size)
         elif major == 1:
-            yield from chunks_of(_read_v5(path), chunk_size)
+            yield from _iter_v5(path, chunk_size)
         else:
             raise ExportFormatError(f"{path}: MAT-file version {major} (v4) has no fontglyphs layout")
