@@ -23,6 +23,7 @@ from .clean import CleanConfig, CleanResult, clean_dataset
 from .errors import FontGlyphsError
 from .export import ExportConfig, Written, export_splits
 from .export.verify import VerifyReport, verify_exports
+from .fonts import file_sha256
 from .manifest import MANIFEST_NAME, atomic_write_text
 from .render import RenderConfig, RenderSummary, Shard, render_fonts
 
@@ -90,20 +91,12 @@ class BuildResult:
         return "\n".join(lines)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _files_digest(paths: Sequence[Path]) -> list[str]:
-    return [_sha256_file(p) if p.is_file() else "missing" for p in paths]
+    return [file_sha256(p) if p.is_file() else "missing" for p in paths]
 
 
 class _Stamps:
