@@ -200,6 +200,19 @@ def chunks_of(arrays: ArraySet, chunk_size: int) -> Iterator[ArraySet]:
         )
 
 
+def raw_image_chunks(
+    stream, shape: tuple[int, ...], chunk_size: int, what: str
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(start, block of (count, H, W) uint8) from a raw C-order image array; short reads name ``what``."""
+    image_size = shape[1] * shape[2]
+    for start in range(0, shape[0], chunk_size):
+        count = min(chunk_size, shape[0] - start)
+        payload = stream.read(count * image_size)
+        if len(payload) != count * image_size:
+            raise ExportFormatError(f"{what} ends after {start + len(payload) // image_size} images")
+        yield start, np.frombuffer(payload, np.uint8).reshape(count, *shape[1:])
+
+
 def letters_beside(path: Path, count: int) -> tuple[str, ...]:
     """Class letters of a file that cannot hold them (IDX): from manifest.json beside it, else A, B, ..."""
     index = Path(path).parent / INDEX_NAME

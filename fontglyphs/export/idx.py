@@ -26,7 +26,7 @@ import numpy as np
 from ..datasets import ArraySet
 from ..errors import ExportFormatError
 from ..manifest import atomic_open
-from . import COMPRESSION_LEVEL, ExportConfig, SplitData, letters_beside, reading
+from . import COMPRESSION_LEVEL, ExportConfig, SplitData, letters_beside, raw_image_chunks, reading
 
 TYPE_CODES = {  # IDX type code -> numpy dtype (big-endian, as IDX stores every multi-byte value)
     0x08: np.dtype(np.uint8),
@@ -136,18 +136,11 @@ def iter_chunks(path: Path, chunk_size: int) -> Iterator[ArraySet]:
             raise ExportFormatError(
                 f"{images_path}: {shape[0]} images but {labels_path.name} has {len(labels)} labels"
             )
-        image_size = shape[1] * shape[2]
-        for start in range(0, shape[0], chunk_size):
-            count = min(chunk_size, shape[0] - start)
-            payload = stream.read(count * image_size)
-            if len(payload) != count * image_size:
-                raise ExportFormatError(
-                    f"{images_path}: data ends after {start + len(payload) // image_size} images"
-                )
-            blank = np.full(count, "", dtype=str)
+        for start, images in raw_image_chunks(stream, shape, chunk_size, f"{images_path}: data"):
+            blank = np.full(len(images), "", dtype=str)
             yield ArraySet(
-                np.frombuffer(payload, np.uint8).reshape(count, *shape[1:]),
-                labels[start : start + count],
+                images,
+                labels[start : start + len(images)],
                 letters,
                 blank,
                 blank,

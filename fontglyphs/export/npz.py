@@ -26,7 +26,7 @@ import numpy as np
 from ..datasets import ArraySet
 from ..errors import ExportFormatError
 from ..manifest import atomic_open
-from . import COMPRESSION_LEVEL, ExportConfig, SplitData, reading
+from . import COMPRESSION_LEVEL, ExportConfig, SplitData, raw_image_chunks, reading
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 MEMBERS = ("images", "labels", "letters", "keys", "families")
@@ -103,17 +103,10 @@ def iter_chunks(path: Path, chunk_size: int) -> Iterator[ArraySet]:
                 raise ExportFormatError(
                     f"{path}: images should be 3-D C-order uint8, not {len(shape)}-D {dtype}"
                 )
-            image_size = shape[1] * shape[2]
-            for start in range(0, shape[0], chunk_size):
-                count = min(chunk_size, shape[0] - start)
-                payload = stream.read(count * image_size)
-                if len(payload) != count * image_size:
-                    raise ExportFormatError(
-                        f"{path}: images.npy ends after {start + len(payload) // image_size} images"
-                    )
-                part = slice(start, start + count)
+            for start, images in raw_image_chunks(stream, shape, chunk_size, f"{path}: images.npy"):
+                part = slice(start, start + len(images))
                 yield ArraySet(
-                    np.frombuffer(payload, np.uint8).reshape(count, *shape[1:]),
+                    images,
                     labels[part],
                     letters,
                     keys[part],
