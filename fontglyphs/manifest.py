@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import io
 import os
 import threading
@@ -50,10 +49,6 @@ class GlyphRecord:
 
     def flag_list(self) -> list[str]:
         return [f for f in self.flags.split(";") if f]
-
-    def with_flags(self, *new_flags: str) -> GlyphRecord:
-        merged = sorted(set(self.flag_list()) | set(new_flags))
-        return dataclasses.replace(self, flags=";".join(merged))
 
 
 @dataclass(frozen=True)
