@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from fontfactory import DOT_MATRIX, build_font
+from glyphfiles import write_glyph
 from PIL import Image
 
 from fontglyphs.clean import (
@@ -64,24 +64,8 @@ def write_corpus(root: Path, fonts: dict[str, tuple[str, dict[str, np.ndarray]]]
     records = []
     for key, (family, images) in fonts.items():
         for letter, image in images.items():
-            path = f"{letter}/{key}.png"
-            (root / letter).mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image, "L").save(root / path)
             records.append(
-                GlyphRecord(
-                    path=path,
-                    letter=letter,
-                    label=LETTERS.index(letter),
-                    key=key,
-                    font_path=f"fonts/{key}.ttf",
-                    font_sha256="0" * 64,
-                    face_index=0,
-                    instance="",
-                    family=family,
-                    style="Regular",
-                    license="OFL",
-                    pixel_sha256=hashlib.sha256(image.tobytes()).hexdigest(),
-                )
+                write_glyph(root, letter, LETTERS.index(letter), key, family, image, license="OFL")
             )
     write_manifest(root / "manifest.csv", records)
     return root

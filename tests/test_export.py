@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import scipy.io
 from click.testing import CliRunner
-from PIL import Image
+from glyphfiles import write_glyph
 
 from fontglyphs import __version__
 from fontglyphs.cli import cli
@@ -31,7 +31,7 @@ from fontglyphs.datasets import load_arrays, read_png_folder
 from fontglyphs.errors import DatasetError, ExportFormatError, UsageError
 from fontglyphs.export import ExportConfig, export_splits, format_of, parse_formats, parse_splits
 from fontglyphs.export import mat as matmod
-from fontglyphs.manifest import GlyphRecord, write_manifest
+from fontglyphs.manifest import write_manifest
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -50,26 +50,7 @@ def make_split(output: Path, split: str, fonts: int, *, seed: int = 0, manifest:
         family = "Fämily Ünicode" if font == 1 else f"Family {font}"
         for label, letter in enumerate(LETTERS):
             image = rng.integers(0, 256, (28, 28), dtype=np.uint8)
-            path = f"{letter}/{key}.png"
-            (root / letter).mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image).save(root / path)
-            records.append(
-                GlyphRecord(
-                    path=path,
-                    letter=letter,
-                    label=label,
-                    key=key,
-                    font_path=f"fonts/{key}.ttf",
-                    font_sha256="0" * 64,
-                    face_index=0,
-                    instance="",
-                    family=family,
-                    style="Regular",
-                    license="OFL-1.1",
-                    pixel_sha256=hashlib.sha256(image.tobytes()).hexdigest(),
-                    split=split,
-                )
-            )
+            records.append(write_glyph(root, letter, label, key, family, image, split=split))
     if manifest:
         write_manifest(root / "manifest.csv", records)
     return root
