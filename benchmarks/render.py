@@ -8,6 +8,7 @@ oversubscribed machine only the second is comparable between runs.
 
     python benchmarks/render.py fonts/ --letters A-J
     python benchmarks/render.py fonts/ --scratch /dev/shm    # without the disk's cost of creating files
+    python benchmarks/render.py .cache/corpus --sample 1000  # a spread of the large corpus (fetch_fonts.sh)
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def main() -> None:
     parser.add_argument("--letters", default="A-J")
     parser.add_argument("--limit", type=int, default=0, help="Use only the first N font files.")
     parser.add_argument(
+        "--sample", type=int, default=0, help="Use N font files spread evenly over the sorted list."
+    )
+    parser.add_argument(
         "--scratch",
         default=None,
         help="Folder for the PNGs (e.g. /dev/shm to leave the disk's file-creation cost out).",
@@ -69,6 +73,10 @@ def main() -> None:
     files = discover_font_files(args.fonts)
     if args.limit:
         files = files[: args.limit]
+    if args.sample and args.sample < len(files):
+        files = [files[k * len(files) // args.sample] for k in range(args.sample)]
+    for path in files:  # both pipelines then read the fonts from the page cache, not from the disk
+        path.read_bytes()
     scratch = Path(tempfile.mkdtemp(prefix="fontglyphs-bench-", dir=args.scratch))
     try:
         started, cpu = time.perf_counter(), cpu_seconds()

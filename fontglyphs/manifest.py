@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import operator
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -125,8 +126,7 @@ def _to_csv(rows: Iterable, record_type: type) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
-    for row in rows:
-        writer.writerow([getattr(row, name) for name in names])
+    writer.writerows(map(operator.attrgetter(*names), rows))
     return buffer.getvalue()
 
 

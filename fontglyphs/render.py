@@ -5,9 +5,12 @@ Order of work, and why:
 1. discover font files (sorted) and hash their bytes: identical files are rendered once, and the
    hash decides the shard (``--shard i/N``), so copies of one font always land in the same shard;
 2. render each font in a crash-isolated worker (:mod:`fontglyphs.workers`); the worker writes the PNGs
-   (atomically) and returns the manifest rows, which the parent stores as a small "part" file per font;
-3. a font whose part exists is skipped, so a run killed at any moment resumes where it stopped;
-4. the manifest and rejects are assembled from the parts in sorted order, and PNGs no longer in the
+   and returns the manifest rows, which the parent appends to a journal, one line per font;
+3. a font already in the journal is skipped, so a run killed at any moment resumes where it stopped;
+   the journal line is what commits a font's PNGs: one cut short by a kill belongs to a font that is not
+   in the journal, so the next run writes it again, whole (a temporary file and a rename per PNG would
+   double the cost of writing it, for no gain);
+4. the manifest and rejects are assembled from the journal in sorted order, and PNGs no longer in the
    manifest are removed, so the final folder is byte-identical whatever the worker count or history.
 
     summary = render_fonts(["fonts/"], "output/glyphs", RenderConfig(letters=("A", "B")))
@@ -45,7 +48,7 @@ from .manifest import (
 from .raster import RenderOptions, encode_png, render_font
 from .workers import run_isolated
 
-PARTS_DIR = ".parts"  # one JSON per finished font: what makes a run resumable
+JOURNAL_DIR = ".journal"  # the finished fonts of this folder: what makes a run resumable
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def render_font_task(task: FontTask) -> dict:
     except FontLoadError as error:
         # The row names the font already; keep only the reason.
         reason = str(error).removeprefix(f"{task.font_path}: ")
-        return {"records": [], "rejects": [vars(RejectRecord(task.font_path, "*", reason))]}
+        return _result([], [RejectRecord(task.font_path, "*", reason)])
     for glyph_set in glyph_sets:
         face = glyph_set.face
         for letter, reason in glyph_set.skipped:
@@ -160,7 +163,7 @@ def render_font_task(task: FontTask) -> dict:
             )
         for letter, image in glyph_set.images.items():
             relative = f"{letter_dirname(letter)}/{face.key}.png"
-            atomic_write_bytes(f"{task.out_dir}/{relative}", encode_png(image))  # str paths: hot loop
+            _write_png(f"{task.out_dir}/{relative}", encode_png(image))  # str paths: hot loop
             records.append(
                 GlyphRecord(
                     path=relative,
@@ -181,7 +184,28 @@ def render_font_task(task: FontTask) -> dict:
         rejects.append(RejectRecord(task.font_path, "*", "no faces"))
     elif not records:
         rejects.append(RejectRecord(task.font_path, "*", "no letter could be rendered"))
-    return {"records": [vars(r) for r in records], "rejects": [vars(r) for r in rejects]}
+    return _result(records, rejects)
+
+
+def _write_png(path: str, data: bytes) -> None:
+    """Write in place (see the module docstring: the journal commits it); make the folder only if missing."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _result(records: list[GlyphRecord], rejects: list[RejectRecord]) -> dict:
+    """A font's rows as plain lists in field order: cheap to send between processes and to journal."""
+    return {
+        "records": [list(vars(r).values()) for r in records],
+        "rejects": [list(vars(r).values()) for r in rejects],
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -189,22 +213,77 @@ def render_font_task(task: FontTask) -> dict:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _part_path(parts: Path, font_path: str, font_sha256: str) -> Path:
-    name = hashlib.sha256(f"{font_path}\0{font_sha256}".encode()).hexdigest()[:32]
-    return parts / f"{name}.json"
+class Journal:
+    """The fonts a render folder has finished, one JSON line each: ``[font path, font sha256, result]``.
 
+    The parent appends a line (one ``write`` to an ``O_APPEND`` file) after a font's PNGs are all written,
+    so a font in the journal is complete on disk; one file per run instead of one per font, because
+    creating a file costs more than rendering a glyph. A run killed mid-append leaves at most a torn last
+    line, which the next run cuts off, so that font is simply rendered again. A journal written under
+    other letters or options describes other pixels and is started afresh.
+    """
 
-def _prepare_parts_dir(out_dir: Path, config: RenderConfig) -> Path:
-    """Parts from a run with other letters or options describe other pixels: start those afresh."""
-    parts = out_dir / PARTS_DIR
-    stamp = parts / "config.json"
-    fingerprint = config.fingerprint()
-    if stamp.is_file() and json.loads(stamp.read_text()).get("fingerprint") != fingerprint:
-        shutil.rmtree(parts)
-    parts.mkdir(parents=True, exist_ok=True)
-    if not stamp.is_file():
-        atomic_write_text(stamp, json.dumps({"fingerprint": fingerprint}))
-    return parts
+    def __init__(self, out_dir: Path, fingerprint: str):
+        """The journal of ``out_dir`` for renders whose RenderConfig has this fingerprint."""
+        self.folder = out_dir / JOURNAL_DIR
+        self.path = self.folder / "fonts.jsonl"
+        self.reset = self.fingerprint_of(out_dir) not in (None, fingerprint)
+        if self.reset:
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.fingerprint_of(out_dir) is None:
+            atomic_write_text(self.folder / "config.json", json.dumps({"fingerprint": fingerprint}))
+        self.entries = self._load()
+        self._fd: int | None = None
+
+    @staticmethod
+    def fingerprint_of(out_dir: Path) -> str | None:
+        stamp = out_dir / JOURNAL_DIR / "config.json"
+        return json.loads(stamp.read_text()).get("fingerprint") if stamp.is_file() else None
+
+    def _load(self) -> dict[tuple[str, str], dict]:
+        self.lines = 0
+        if not self.path.is_file():
+            return {}
+        data = self.path.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) < len(data):  # a torn last line: cut it off before appending after it
+            os.truncate(self.path, len(complete))
+        entries = {}
+        self.lines = complete.count(b"\n")
+        for line in complete.splitlines():
+            try:
+                font_path, font_sha256, result = json.loads(line)
+            except ValueError:  # a damaged line: that font is rendered again, and compact drops the line
+                continue
+            entries[font_path, font_sha256] = result
+        return entries
+
+    def finished(self, font_path: str, font_sha256: str) -> bool:
+        return (font_path, font_sha256) in self.entries
+
+    def append(self, font_path: str, font_sha256: str, result: dict) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.write(self._fd, (json.dumps([font_path, font_sha256, result]) + "\n").encode())
+        self.entries[font_path, font_sha256] = result
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def compact(self, keep: Sequence[tuple[str, str]]) -> None:
+        """Keep only the fonts in ``keep``, in that order; the file is rewritten (atomically) only when it
+        holds other fonts or repeats one, so a run that dropped nothing does not write it twice."""
+        self.close()
+        kept = {font: self.entries[font] for font in keep if font in self.entries}
+        if self.lines != len(kept) or not self.path.is_file():
+            text = "".join(json.dumps([*font, result]) + "\n" for font, result in kept.items())
+            atomic_write_text(self.path, text)
+            self.lines = len(kept)
+        self.entries = kept
 
 
 def _hash_fonts(files: Sequence[Path], progress: bool) -> tuple[list[tuple[str, str]], list[RejectRecord]]:
@@ -261,6 +340,7 @@ def render_fonts(
         raise UsageError(f"--timeout {timeout}: must be a positive number of seconds")
     started = time.monotonic()
     out_dir = Path(out_dir)
+    fresh = not out_dir.exists()  # then no earlier run left images to clear away
     files = discover_font_files(inputs, system=system)
     if not files:
         raise UsageError(f"no font files found in {', '.join(map(str, inputs)) or 'the system font folders'}")
@@ -268,52 +348,46 @@ def render_fonts(
     hashed = [(path, digest) for path, digest in hashed if shard.holds(digest)]
     unique, duplicate_rejects = _deduplicate(hashed)
     rejects += duplicate_rejects
-    parts = _prepare_parts_dir(out_dir, config)
+    journal = Journal(out_dir, config.fingerprint())
+    if journal.reset:  # its PNGs are about to be redrawn: a manifest of the old pixels would mislead
+        (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
 
     summary = RenderSummary(out_dir=out_dir, fonts_found=len(files))
-    part_files = {path: _part_path(parts, path, digest) for path, digest in unique}
     todo = [
         FontTask(path, digest, str(out_dir), config)
         for path, digest in unique
-        if not part_files[path].is_file()
+        if not journal.finished(path, digest)
     ]
     summary.fonts_resumed = len(unique) - len(todo)
     bar = tqdm(total=len(todo), desc="rendering", unit="font", disable=not progress)
-    for outcome in run_isolated(task_function, todo, workers=workers, timeout=timeout):
-        task = todo[outcome.index]
-        result = (
-            outcome.value
-            if outcome.ok
-            else {"records": [], "rejects": [asdict(RejectRecord(task.font_path, "*", outcome.error))]}
-        )
-        atomic_write_text(part_files[task.font_path], json.dumps(result, sort_keys=True))
-        bar.update()
-    bar.close()
+    try:
+        for outcome in run_isolated(task_function, todo, workers=workers, timeout=timeout):
+            task = todo[outcome.index]
+            failed = [RejectRecord(task.font_path, "*", outcome.error)]
+            result = outcome.value if outcome.ok else _result([], failed)
+            journal.append(task.font_path, task.font_sha256, result)
+            bar.update()
+    finally:
+        journal.close()
+        bar.close()
+    journal.compact(unique)
 
     records = []
-    for path, _ in unique:
-        result = json.loads(part_files[path].read_text())
-        font_records = [GlyphRecord(**row) for row in result["records"]]
+    for result in journal.entries.values():
+        font_records = [GlyphRecord(*row) for row in result["records"]]
         records += font_records
-        rejects += [RejectRecord(**row) for row in result["rejects"]]
+        rejects += [RejectRecord(*row) for row in result["rejects"]]
         summary.fonts_rendered += bool(font_records)
         summary.faces += len({r.key for r in font_records})
-    _prune_parts(parts, set(part_files.values()))
-    records = sort_records(records)
     _check_unique_paths(records)
     write_manifest(out_dir / MANIFEST_NAME, records)
     write_rejects(out_dir / REJECTS_NAME, rejects)
-    _remove_stale_images(out_dir, {r.path for r in records})
+    if not fresh:
+        _remove_stale_images(out_dir, {r.path for r in records})
     summary.images = len(records)
     summary.rejects = rejects
     summary.seconds = time.monotonic() - started
     return summary
-
-
-def _prune_parts(parts: Path, keep: set[Path]) -> None:
-    for part in parts.glob("*.json"):
-        if part.name != "config.json" and part not in keep:
-            part.unlink()
 
 
 def _check_unique_paths(records: Sequence[GlyphRecord]) -> None:
@@ -332,18 +406,15 @@ def merge_shards(shard_dirs: Sequence[str | os.PathLike], out_dir: str | os.Path
     started = time.monotonic()
     out_dir = Path(out_dir)
     shard_dirs = [Path(d) for d in shard_dirs]
-    fingerprints = set()
     records, rejects = [], []
     for shard_dir in shard_dirs:
         if not (shard_dir / MANIFEST_NAME).is_file():
             raise UsageError(
                 f"{shard_dir}: no {MANIFEST_NAME}; is this the output of `fontglyphs render --shard`?"
             )
-        stamp = shard_dir / PARTS_DIR / "config.json"
-        if stamp.is_file():
-            fingerprints.add(json.loads(stamp.read_text())["fingerprint"])
         records += read_manifest(shard_dir / MANIFEST_NAME)
         rejects += read_rejects(shard_dir / REJECTS_NAME)
+    fingerprints = {Journal.fingerprint_of(d) for d in shard_dirs} - {None}
     if len(fingerprints) > 1:
         raise UsageError("the shards were rendered with different letters or options; render them alike")
     records = sort_records(records)
@@ -354,13 +425,14 @@ def merge_shards(shard_dirs: Sequence[str | os.PathLike], out_dir: str | os.Path
         data = (source_of[record.path] / record.path).read_bytes()
         if not target.is_file() or target.read_bytes() != data:
             atomic_write_bytes(target, data)
-    # The shards' parts come along, so a later render or build over the whole corpus resumes instead of
+    # The shards' journals come along, so a later render or build over the whole corpus resumes instead of
     # rendering again.
-    for shard_dir in shard_dirs:
-        for part in sorted((shard_dir / PARTS_DIR).glob("*.json")):
-            target = out_dir / PARTS_DIR / part.name
-            if not target.is_file():
-                atomic_write_bytes(target, part.read_bytes())
+    if fingerprints:
+        (fingerprint,) = fingerprints
+        journal = Journal(out_dir, fingerprint)
+        for shard_dir in shard_dirs:
+            journal.entries.update(Journal(shard_dir, fingerprint).entries)
+        journal.compact(sorted(journal.entries))
     write_manifest(out_dir / MANIFEST_NAME, records)
     write_rejects(out_dir / REJECTS_NAME, rejects)
     _remove_stale_images(out_dir, {r.path for r in records})

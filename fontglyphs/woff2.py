@@ -98,11 +98,12 @@ def _read_tables(data: bytes) -> tuple[int, dict[bytes, tuple[bytes, int]]]:
     return flavor, tables
 
 
-def _components_end(stream: bytes, pos: int) -> tuple[int, bool]:
-    """End of one composite glyph's component records, and whether it has instructions."""
-    instructions = False
+def _components(stream: bytes, pos: int) -> tuple[int, bool, list[int]]:
+    """One composite glyph's component records: (end, whether it has instructions, component glyphs)."""
+    instructions, glyphs = False, []
     while True:
-        flags = (stream[pos] << 8) | stream[pos + 1]
+        flags, glyph = struct.unpack_from(">HH", stream, pos)
+        glyphs.append(glyph)
         pos += 4 + (4 if flags & _ARG_1_AND_2_ARE_WORDS else 2)
         if flags & _WE_HAVE_A_SCALE:
             pos += 2
@@ -112,7 +113,20 @@ def _components_end(stream: bytes, pos: int) -> tuple[int, bool]:
             pos += 8
         instructions |= bool(flags & _WE_HAVE_INSTRUCTIONS)
         if not flags & _MORE_COMPONENTS:
-            return pos, instructions
+            return pos, instructions, glyphs
+
+
+def _uint255_values(stream: bytes, count: int) -> np.ndarray:
+    """The ``count`` 255UInt16 values that make up ``stream``: read as plain bytes when every value is
+    one byte (a glyph rarely has a contour of 253 points or more), else decoded one by one."""
+    raw = np.frombuffer(stream, np.uint8)
+    if len(raw) == count and (count == 0 or raw.max() < 253):
+        return raw.astype(np.int64)
+    values, pos = [], 0
+    for _ in range(count):
+        value, pos = _uint255(stream, pos)
+        values.append(value)
+    return np.array(values, np.int64)
 
 
 def _triplet_deltas(flags: np.ndarray, stream: bytes, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,8 +146,44 @@ def _triplet_deltas(flags: np.ndarray, stream: bytes, offsets: np.ndarray) -> tu
     return np.where(x_positive, dx, -dx), np.where(y_positive, dy, -dy)
 
 
-def _glyf_and_loca(data: bytes) -> tuple[bytes, bytes, np.ndarray]:
-    """The glyf and (long) loca tables of a transformed glyf table, and every glyph's xMin."""
+def _exclusive_cumsum(values: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(values)))
+
+
+def _glyph_stream_layout(
+    glyph_stream: bytes, triplet_bytes: np.ndarray, has_instructions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(start of each glyph's triplets, each glyph's instruction length) in the glyph stream, where every
+    glyph's triplets are followed by its instruction length (a 255UInt16) if it has instructions.
+
+    Fast path: assume every instruction length takes one byte, place them all with one cumulative sum, and
+    accept the guess if each byte so found is a one-byte code and the stream is used up exactly; else walk
+    the stream glyph by glyph."""
+    length_bytes = has_instructions.astype(np.int64)
+    starts = _exclusive_cumsum(triplet_bytes + length_bytes)
+    at = (starts[:-1] + triplet_bytes)[has_instructions]
+    codes = np.frombuffer(glyph_stream + bytes(1), np.uint8)[np.minimum(at, len(glyph_stream))]
+    if starts[-1] == len(glyph_stream) and (codes.size == 0 or codes.max() < 253):
+        lengths = np.zeros(len(triplet_bytes), np.int64)
+        lengths[has_instructions] = codes
+        return starts[:-1], lengths
+    triplet_start, lengths, pos = [], [], 0
+    for size, instructed in zip(triplet_bytes.tolist(), has_instructions.tolist(), strict=True):
+        triplet_start.append(pos)
+        pos += size
+        length = 0
+        if instructed:
+            length, pos = _uint255(glyph_stream, pos)
+        lengths.append(length)
+    return np.array(triplet_start, np.int64), np.array(lengths, np.int64)
+
+
+def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, bytes, np.ndarray]:
+    """The glyf and (long) loca tables of a transformed glyf table, and every glyph's xMin.
+
+    ``keep`` (glyph ids) limits the outlines rebuilt to those glyphs and the components they use; the
+    others become empty glyphs with the same ids, which is all a renderer of a few letters needs.
+    """
     _reserved, option_flags, count, _index_format, *sizes = _GLYF_HEADER.unpack_from(data, 0)
     streams, pos = [], _GLYF_HEADER.size
     for size in sizes:
@@ -145,91 +195,106 @@ def _glyf_and_loca(data: bytes) -> tuple[bytes, bytes, np.ndarray]:
     overlap = np.frombuffer(data[pos:pos + (count + 7) // 8], np.uint8) if option_flags & 1 else None
 
     contours = np.frombuffer(contour_stream, ">i2", count=count).astype(np.int64)
-    simple = contours > 0
-    contour_points, cursor = [], 0
-    for _ in range(int(contours[simple].sum())):
-        value, cursor = _uint255(points_stream, cursor)
-        contour_points.append(value)
-    contour_points = np.array(contour_points, np.int64)
+    simple, composite = contours > 0, contours < 0
+    contour_points = _uint255_values(points_stream, int(contours[simple].sum()))
     contour_glyph = np.repeat(np.flatnonzero(simple), contours[simple])
     glyph_points = np.bincount(contour_glyph, contour_points, minlength=count).astype(np.int64)
-    point_start = np.concatenate(([0], np.cumsum(glyph_points)))
-    total = int(point_start[-1])
-    flags = np.frombuffer(flag_stream, np.uint8, count=total)
+    point_start = _exclusive_cumsum(glyph_points)
+    flags = np.frombuffer(flag_stream, np.uint8, count=int(point_start[-1]))
     size = np.select([(flags & 0x7F) < 84, (flags & 0x7F) < 120, (flags & 0x7F) < 124], [1, 2, 3], 4)
-    size_start = np.concatenate(([0], np.cumsum(size)))
+    size_start = _exclusive_cumsum(size)
+    triplet_bytes = size_start[point_start[1:]] - size_start[point_start[:-1]]
 
-    # Walk the interleaved streams glyph by glyph: triplets and instruction lengths share glyphStream.
-    triplet_start = [0] * count
-    triplet_bytes = (size_start[point_start[1:]] - size_start[point_start[:-1]]).tolist()
+    # Composite records lie end to end in their own stream; only composites with instructions also take a
+    # length from the glyph stream, so they must all be walked.
+    records: dict[int, tuple[int, int, list[int]]] = {}
+    has_instructions = simple.copy()
+    composite_pos = 0
+    for glyph in np.flatnonzero(composite).tolist():
+        end, instructed, components = _components(composite_stream, composite_pos)
+        records[glyph] = (composite_pos, end, components)
+        has_instructions[glyph] = instructed
+        composite_pos = end
+    triplet_start, code_length = _glyph_stream_layout(glyph_stream, triplet_bytes, has_instructions)
+    code_start = _exclusive_cumsum(code_length)
+
+    wanted = np.ones(count, bool) if keep is None else _with_components(keep, records, count)
     bbox_bitmap = np.unpackbits(np.frombuffer(bbox_stream, np.uint8, count=((count + 31) >> 5) << 2))
+    explicit = bbox_bitmap[:count].astype(bool)
     bboxes = np.frombuffer(bbox_stream, ">i2", offset=len(bbox_bitmap) // 8).reshape(-1, 4).astype(np.int64)
     glyph_bbox = np.zeros((count, 4), np.int64)
-    glyph_bbox[bbox_bitmap[:count].astype(bool)] = bboxes[: int(bbox_bitmap[:count].sum())]
-    # (kind, composite start, composite end, has instructions, instruction start, instruction length)
-    pieces: list[tuple[int, int, int, bool, int, int]] = []
-    glyph_pos = composite_pos = instruction_pos = 0
-    for glyph, kind in enumerate(contours.tolist()):
-        if kind == 0:
-            pieces.append((0, 0, 0, False, 0, 0))
-            continue
-        if kind > 0:
-            triplet_start[glyph] = glyph_pos
-            glyph_pos += triplet_bytes[glyph]
-            has_instructions, start = True, glyph_pos
-        else:
-            start = composite_pos
-            composite_pos, has_instructions = _components_end(composite_stream, composite_pos)
-        length = 0
-        if has_instructions:
-            length, glyph_pos = _uint255(glyph_stream, glyph_pos)
-        pieces.append((kind, start, composite_pos, has_instructions, instruction_pos, length))
-        instruction_pos += length
+    glyph_bbox[explicit] = bboxes[: int(explicit.sum())]
 
-    point_glyph = np.repeat(np.arange(count), glyph_points)
-    first_byte = np.array(triplet_start, np.int64)[point_glyph]
-    offsets = first_byte + size_start[:-1] - size_start[point_start[point_glyph]]
-    dx, dy = _triplet_deltas(flags, glyph_stream, offsets)
+    # The points of the simple glyphs rebuilt ("drawn"), numbered anew from 0, and where each one's
+    # triplet starts in the glyph stream.
+    drawn = np.flatnonzero(simple & wanted)
+    drawn_points = glyph_points[drawn]
+    local_start = _exclusive_cumsum(drawn_points)
+    point_glyph = np.repeat(drawn, drawn_points)
+    point = np.arange(len(point_glyph)) - np.repeat(local_start[:-1], drawn_points) + point_start[point_glyph]
+    offsets = triplet_start[point_glyph] + size_start[point] - size_start[point_start[point_glyph]]
+    point_flags = flags[point]
+    dx, dy = _triplet_deltas(point_flags, glyph_stream, offsets)
 
     # Bounding boxes of simple glyphs without an explicit one: extremes of the absolute coordinates.
-    x = np.cumsum(dx) - np.repeat(np.concatenate(([0], np.cumsum(dx)))[point_start[:-1]], glyph_points)
-    y = np.cumsum(dy) - np.repeat(np.concatenate(([0], np.cumsum(dy)))[point_start[:-1]], glyph_points)
-    computed = simple & ~bbox_bitmap[:count].astype(bool) & (glyph_points > 0)
-    starts = point_start[:-1][computed]
+    x = np.cumsum(dx) - np.repeat(_exclusive_cumsum(dx)[local_start[:-1]], drawn_points)
+    y = np.cumsum(dy) - np.repeat(_exclusive_cumsum(dy)[local_start[:-1]], drawn_points)
+    computed = ~explicit[drawn] & (drawn_points > 0)
+    starts = local_start[:-1][computed]
     if starts.size:
-        glyph_bbox[computed] = np.stack([np.minimum.reduceat(x, starts), np.minimum.reduceat(y, starts),
-                                         np.maximum.reduceat(x, starts), np.maximum.reduceat(y, starts)], 1)
+        extremes = [np.minimum.reduceat(x, starts), np.minimum.reduceat(y, starts),
+                    np.maximum.reduceat(x, starts), np.maximum.reduceat(y, starts)]
+        glyph_bbox[drawn[computed]] = np.stack(extremes, 1)
 
-    out_flags = (flags < 128).astype(np.uint8)  # bit 0: on curve; coordinates are words (no short bits)
+    out_flags = (point_flags < 128).astype(np.uint8)  # bit 0: on curve; coordinates are words, not bytes
     if overlap is not None:
-        marked = np.unpackbits(overlap)[:count].astype(bool) & simple & (glyph_points > 0)
-        out_flags[point_start[:-1][marked]] |= _OVERLAP_SIMPLE
-    contour_end = (np.cumsum(contour_points) - np.repeat(point_start[:-1][simple], contours[simple]) - 1)
-    ends = contour_end.astype(">u2").tobytes()
+        marked = np.unpackbits(overlap)[:count].astype(bool)[drawn] & (drawn_points > 0)
+        out_flags[local_start[:-1][marked]] |= _OVERLAP_SIMPLE
+    contour_first = _exclusive_cumsum(np.maximum(contours, 0))
+    firsts, numbers = contour_first[drawn].tolist(), contours[drawn].tolist()
+    ends_of = {
+        glyph: (np.cumsum(contour_points[first:first + n]) - 1).astype(">u2").tobytes()
+        for glyph, first, n in zip(drawn.tolist(), firsts, numbers, strict=True)
+    }
     flag_bytes, x_bytes, y_bytes = out_flags.tobytes(), dx.astype(">i2").tobytes(), dy.astype(">i2").tobytes()
-    # Contour range of each glyph, in the list of all contours (composite and empty glyphs have none).
-    contour_start = np.concatenate(([0], np.cumsum(np.maximum(contours, 0)))).tolist()
-    points, boxes = point_start.tolist(), glyph_bbox.tolist()
+    local = dict(zip(drawn.tolist(), local_start[:-1].tolist(), strict=True))
 
-    glyphs, loca, offset = [], [0], 0
-    for glyph, (kind, start, end, has_instructions, instruction_start, length) in enumerate(pieces):
-        if kind != 0:
-            header = _GLYPH_HEADER.pack(kind, *boxes[glyph])
-            code = code_stream[instruction_start:instruction_start + length]
-            if kind > 0:
-                c0, c1 = contour_start[glyph], contour_start[glyph + 1]
-                p0, p1 = points[glyph], points[glyph + 1]
-                body = b"".join((header, ends[2 * c0:2 * c1], struct.pack(">H", length), code,
-                                 flag_bytes[p0:p1], x_bytes[2 * p0:2 * p1], y_bytes[2 * p0:2 * p1]))
-            else:
-                body = header + composite_stream[start:end]
-                if has_instructions:
-                    body += struct.pack(">H", length) + code
-            body += bytes(-len(body) % 4)
-            glyphs.append(body)
-            offset += len(body)
-        loca.append(offset)
-    return b"".join(glyphs), np.array(loca, ">u4").tobytes(), glyph_bbox[:, 0]
+    boxes = glyph_bbox.tolist()
+    lengths = np.zeros(count, np.int64)
+    glyphs = []
+    for glyph in np.flatnonzero(wanted & (contours != 0)).tolist():
+        kind = int(contours[glyph])
+        header = _GLYPH_HEADER.pack(kind, *boxes[glyph])
+        length = int(code_length[glyph])
+        code = code_stream[code_start[glyph]:code_start[glyph] + length]
+        if kind > 0:
+            p0, p1 = local[glyph], local[glyph] + int(glyph_points[glyph])
+            body = b"".join((header, ends_of[glyph], struct.pack(">H", length), code,
+                             flag_bytes[p0:p1], x_bytes[2 * p0:2 * p1], y_bytes[2 * p0:2 * p1]))
+        else:
+            start, end, _used = records[glyph]
+            body = header + composite_stream[start:end]
+            if has_instructions[glyph]:
+                body += struct.pack(">H", length) + code
+        body += bytes(-len(body) % 4)
+        glyphs.append(body)
+        lengths[glyph] = len(body)
+    loca = _exclusive_cumsum(lengths)
+    return b"".join(glyphs), loca.astype(">u4").tobytes(), glyph_bbox[:, 0]
+
+
+def _with_components(
+    keep: np.ndarray, records: dict[int, tuple[int, int, list[int]]], count: int
+) -> np.ndarray:
+    """A mask of the glyphs in ``keep``, glyph 0 (.notdef) and, recursively, the components they use."""
+    wanted = np.zeros(count, bool)
+    todo = [0, *(int(g) for g in keep if 0 <= g < count)]
+    while todo:
+        glyph = todo.pop()
+        if not wanted[glyph]:
+            wanted[glyph] = True
+            todo += [c for c in records.get(glyph, (0, 0, []))[2] if 0 <= c < count]
+    return wanted
 
 
 def _hmtx(data: bytes, hhea: bytes, count: int, x_min: np.ndarray) -> bytes:
@@ -270,14 +335,60 @@ def _sfnt(flavor: int, tables: dict[bytes, bytes]) -> bytes:
     return header + b"".join(records) + b"".join(bodies)
 
 
-def decompress_woff2(data: bytes) -> bytes:
-    """Plain sfnt bytes of a WOFF2 font; ValueError (or IndexError on a truncated stream) when corrupt."""
+def _cmap_glyphs(cmap: bytes, chars: str) -> list[int] | None:
+    """The glyphs that the Unicode subtables of ``cmap`` give ``chars`` (formats 4 and 12, which fonts use
+    for Unicode); None when a Unicode subtable has another format, so the caller keeps every glyph."""
+    _version, tables = struct.unpack_from(">HH", cmap, 0)
+    codes = [ord(char) for char in chars]
+    glyphs: list[int] = []
+    for platform, encoding, offset in struct.iter_unpack(">HHI", cmap[4:4 + 8 * tables]):
+        if not (platform == 0 or (platform == 3 and encoding in (1, 10))):
+            continue
+        (fmt,) = struct.unpack_from(">H", cmap, offset)
+        if fmt == 4:
+            segments = struct.unpack_from(">H", cmap, offset + 6)[0] // 2
+            ends, starts, deltas, ranges = (
+                np.frombuffer(cmap, ">u2", segments, offset + 14 + k * 2 * segments + (2 if k else 0))
+                for k in range(4)
+            )
+            range_at = offset + 16 + 6 * segments  # where idRangeOffset[0] lies
+            for code in codes:
+                segment = int(np.searchsorted(ends, code))
+                if segment == segments or starts[segment] > code:
+                    continue
+                if ranges[segment] == 0:
+                    glyphs.append((code + int(deltas[segment])) & 0xFFFF)
+                else:
+                    at = range_at + 2 * segment + int(ranges[segment]) + 2 * (code - int(starts[segment]))
+                    glyph = struct.unpack_from(">H", cmap, at)[0]
+                    glyphs.append((glyph + int(deltas[segment])) & 0xFFFF if glyph else 0)
+        elif fmt == 12:
+            (groups,) = struct.unpack_from(">I", cmap, offset + 12)
+            table = np.frombuffer(cmap, ">u4", 3 * groups, offset + 16).reshape(-1, 3).astype(np.int64)
+            for code in codes:
+                group = int(np.searchsorted(table[:, 1], code))
+                if group < groups and table[group, 0] <= code:
+                    glyphs.append(int(table[group, 2] + code - table[group, 0]))
+        else:
+            return None
+    return glyphs
+
+
+def decompress_woff2(data: bytes, chars: str | None = None) -> bytes:
+    """Plain sfnt bytes of a WOFF2 font; ValueError (or IndexError on a truncated stream) when corrupt.
+
+    With ``chars``, only the outlines that draw those characters are rebuilt (other glyphs come out
+    empty, with their ids unchanged): a renderer of ten letters then skips most of the work on a web font
+    of a thousand glyphs."""
     flavor, stored = _read_tables(data)
     tables = {tag: table for tag, (table, version) in stored.items() if version < 0}
     transformed = {tag: table for tag, (table, version) in stored.items() if version >= 0}
     if b"glyf" in transformed:
         maxp_glyphs = struct.unpack_from(">H", tables[b"maxp"], 4)[0]
-        tables[b"glyf"], tables[b"loca"], x_min = _glyf_and_loca(transformed.pop(b"glyf"))
+        keep = None if chars is None or b"cmap" not in tables else _cmap_glyphs(tables[b"cmap"], chars)
+        tables[b"glyf"], tables[b"loca"], x_min = _glyf_and_loca(
+            transformed.pop(b"glyf"), None if keep is None else np.array(keep, np.int64)
+        )
         transformed.pop(b"loca", None)
         head = bytearray(tables[b"head"])
         struct.pack_into(">h", head, _HEAD_INDEX_TO_LOC_FORMAT, 1)

@@ -74,6 +74,11 @@ def _draw(pen, contours) -> None:
         pen.closePath()
 
 
+def glyph_name(char: str) -> str:
+    """g_A for ASCII letters and digits; the post table wants ASCII names, so uniXXXX for the others."""
+    return f"g_{char}" if char.isascii() and char.isalnum() else f"uni{ord(char):04X}"
+
+
 def build_font(
     path: str | Path,
     letters: str = "ABCDEFGHIJ",
@@ -94,14 +99,14 @@ def build_font(
     letters in ``blank`` have empty outlines; letters in ``unmapped`` get a glyph but no cmap entry."""
     path = Path(path)
     outlines = outlines or {}
-    glyph_order = [".notdef"] + [f"g_{c}" for c in letters]
+    glyph_order = [".notdef"] + [glyph_name(c) for c in letters]
     fb = FontBuilder(UPM, isTTF=not cff)
     fb.setupGlyphOrder(glyph_order)
-    fb.setupCharacterMap({ord(c): f"g_{c}" for c in letters if c not in unmapped})
+    fb.setupCharacterMap({ord(c): glyph_name(c) for c in letters if c not in unmapped})
     notdef = [[(50, 0), (50, 700), (550, 700), (550, 0)], [(100, 50), (500, 50), (500, 650), (100, 650)]]
     shapes = {".notdef": notdef}
     for c in letters:
-        shapes[f"g_{c}"] = [] if c in blank else dot_matrix_contours(outlines.get(c, c), cell, weight, slant)
+        shapes[glyph_name(c)] = [] if c in blank else dot_matrix_contours(outlines.get(c, c), cell, weight, slant)
     advance = 50 + 5 * cell + 50 + int(abs(slant) * 7 * cell)
     if cff:
         charstrings = {}

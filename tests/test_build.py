@@ -25,7 +25,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".parts" not in p.parts and ".build" not in p.parts
+        if p.is_file() and ".journal" not in p.parts and ".build" not in p.parts
     }
 
 

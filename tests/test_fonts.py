@@ -312,16 +312,18 @@ def _outlines(sfnt: bytes) -> dict[str, tuple]:
     return result
 
 
-def test_fast_woff2_decoder_matches_fonttools(tmp_path):
+def _woff2_with_instructions_and_a_composite(tmp_path: Path, letters: str = "ABCDEFGHIJK") -> Path:
+    """A WOFF2 (glyf, loca and hmtx transformed) whose A has long instructions (a 3-byte 255UInt16 length)
+    and whose K is a composite of I and E with instructions of its own."""
     from fontTools.ttLib.tables import ttProgram
     from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
     from fontTools.ttLib.woff2 import compress
 
-    path = build_font(tmp_path / "Src.ttf", letters="ABCDEFGHIJK", slant=0.3)
+    path = build_font(tmp_path / "Src.ttf", letters=letters, slant=0.3, outlines={"\U0001d400": "A"})
     font = TTFont(str(path))
     glyf = font["glyf"]
     program = ttProgram.Program()
-    program.fromBytecode(bytes([0xB0, 0x01, 0x2B] * 100))  # long instructions: a 3-byte 255UInt16 length
+    program.fromBytecode(bytes([0xB0, 0x01, 0x2B] * 100))
     glyf["g_A"].program = program
     composite = Glyph()
     composite.numberOfContours = -1
@@ -337,12 +339,29 @@ def test_fast_woff2_decoder_matches_fonttools(tmp_path):
     font.save(str(path))
     woff2 = tmp_path / "Src.woff2"
     compress(str(path), str(woff2), transform_tables={"glyf", "loca", "hmtx"})
+    return woff2
 
-    data = woff2.read_bytes()
+
+def test_fast_woff2_decoder_matches_fonttools(tmp_path):
+    data = _woff2_with_instructions_and_a_composite(tmp_path).read_bytes()
     fast, slow = woff2mod.decompress_woff2(data), fontmod._decompress_woff2_fonttools(data)
     assert _outlines(fast) == _outlines(slow)
-    images = render_font(woff2, "AIK")[0].images
+    images = render_font(tmp_path / "Src.woff2", "AIK")[0].images
     assert list(images) == ["A", "I", "K"]
+
+
+def test_woff2_decoder_rebuilds_only_the_glyphs_of_the_letters_asked_for(tmp_path):
+    # U+1D400 lies beyond the BMP, so the cmap has a format 12 subtable beside the format 4 one.
+    data = _woff2_with_instructions_and_a_composite(tmp_path, "ABCDEFGHIJK\U0001d400").read_bytes()
+    full = _outlines(woff2mod.decompress_woff2(data))
+    subset = _outlines(woff2mod.decompress_woff2(data, "K\U0001d400"))
+    kept = {".notdef", "g_K", "g_I", "g_E", "uni1D400"}  # K's components come along
+    assert {name for name, outline in subset.items() if outline[0]} == kept
+    assert all(subset[name] == full[name] for name in kept)
+    path = tmp_path / "Src.woff2"
+    assert render_font(path, "KB\U0001d400")[0].images.keys() == {"K", "B", "\U0001d400"}
+    whole = fontmod.read_font(path)  # no letters given: every glyph rebuilt
+    assert _outlines(whole.data) == full
 
 
 def test_fast_woff2_decoder_rejects_what_it_cannot_read(tmp_path):

@@ -411,6 +411,7 @@ def test_bad_options_raise_usage_error(fonts, options):
 def test_png_round_trips_through_pillow(fonts):
     images = list(render_font(fonts["cff"], LETTERS, RenderOptions(size=40))[0].images.values())
     images += [np.zeros((28, 28), np.uint8), np.full((3, 7), 255, np.uint8)]
+    images += [np.random.default_rng(0).integers(0, 256, (70, 90), np.uint8)]  # large: compressed, not stored
     for image in images:
         decoded = Image.open(io.BytesIO(encode_png(image)))
         decoded.load()

@@ -19,7 +19,7 @@ from PIL import Image
 
 from fontglyphs.cli import cli
 from fontglyphs.manifest import read_manifest, read_rejects
-from fontglyphs.render import RenderConfig, Shard, _part_path, render_fonts
+from fontglyphs.render import JOURNAL_DIR, Journal, RenderConfig, Shard, render_fonts
 
 LETTERS = tuple("ABCDEFGHIJ")
 
@@ -50,7 +50,7 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".parts" not in p.parts
+        if p.is_file() and JOURNAL_DIR not in p.parts
     }
 
 
@@ -121,11 +121,15 @@ def test_rerun_resumes_and_repairs_an_interrupted_run(corpus, rendered, tmp_path
     assert again.fonts_resumed == again.fonts_rendered + len(
         {r.font_path for r in again.rejects if r.letter == "*" and "duplicate file" not in r.reason}
     )
-    # Simulate a crash mid-run: the parts of half the fonts gone, one of their PNGs different (as if an
-    # earlier run with other fonts had left it), a temporary left behind, no manifest yet.
+    # Simulate a crash mid-run: half the fonts not yet in the journal and its last line torn, one of their
+    # PNGs different (as if an earlier run with other fonts had left it), a temporary left behind, no
+    # manifest yet.
+    journal = Journal(copy, RenderConfig(LETTERS).fingerprint())
     records = read_manifest(copy / "manifest.csv")
-    for record in records[::2]:
-        _part_path(copy / ".parts", record.font_path, record.font_sha256).unlink(missing_ok=True)
+    lost = {(r.font_path, r.font_sha256) for r in records[::2]}
+    journal.compact([font for font in journal.entries if font not in lost])
+    with open(journal.path, "a") as torn:
+        torn.write('["half a line')
     (copy / records[0].path).write_bytes(b"stale")
     (copy / "B" / ".x.png.123.tmp").write_bytes(b"partial")
     (copy / "manifest.csv").unlink()
@@ -147,7 +151,8 @@ def test_sigkill_mid_run_then_rerun_gives_identical_output(corpus, rendered, tmp
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
-    while len(list((target / ".parts").glob("*.json"))) < 4 and time.monotonic() < deadline:
+    journal = target / JOURNAL_DIR / "fonts.jsonl"
+    while (not journal.is_file() or journal.read_bytes().count(b"\n") < 4) and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -278,7 +283,8 @@ def test_merge_of_three_shards_equals_the_single_run(corpus, rendered, tmp_path)
     assert result.exit_code == 0, result.output
     assert tree_bytes(tmp_path / "merged" / "glyphs") == tree_bytes(out)
     again = render_fonts([corpus], tmp_path / "merged" / "glyphs", RenderConfig(LETTERS), progress=False)
-    assert again.fonts_resumed == len(list((tmp_path / "merged" / "glyphs" / ".parts").glob("*.json"))) - 1
+    journal = (tmp_path / "merged" / "glyphs" / JOURNAL_DIR / "fonts.jsonl").read_bytes()
+    assert again.fonts_resumed == journal.count(b"\n") > 0
     assert tree_bytes(tmp_path / "merged" / "glyphs") == tree_bytes(out)
 
 
