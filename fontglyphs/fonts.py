@@ -396,10 +396,13 @@ def _ps_notice(face: freetype.Face) -> str:
     return info.notice.decode("latin-1")
 
 
-def _face_info(font: FontData, face: freetype.Face, face_index: int, instance: str) -> FaceInfo:
+def _face_info(
+    font: FontData, face: freetype.Face, face_index: int, instance: str, names: dict[int, str] | None = None
+) -> FaceInfo:
+    """``names``: the face's sfnt_names when known already (named instances share their font's)."""
     stem = Path(font.path).stem
     if face.is_sfnt:
-        names = sfnt_names(face)
+        names = sfnt_names(face) if names is None else names
         family = names.get(_NAME_TYPO_FAMILY) or names.get(_NAME_FAMILY)
         subfamily = names.get(_NAME_TYPO_SUBFAMILY) or names.get(_NAME_SUBFAMILY)
         licence = license_id(names.get(_NAME_LICENSE, ""), names.get(_NAME_LICENSE_URL, ""))
@@ -448,7 +451,10 @@ def _faces_of(font: FontData, face_index: int, instances: bool) -> list[LoadedFa
         return [_broken_face(font, face_index, str(error))]
     if not named:
         return [LoadedFace(_face_info(font, face, face_index, ""), face)]
-    return [LoadedFace(_face_info(font, instance, face_index, name), instance) for name, instance in named]
+    names = sfnt_names(face) if face.is_sfnt else None
+    return [
+        LoadedFace(_face_info(font, instance, face_index, name, names), instance) for name, instance in named
+    ]
 
 
 def iter_faces(font: FontData, instances: bool = True) -> Iterator[LoadedFace]:
