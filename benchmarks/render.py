@@ -2,7 +2,9 @@
 
 The naive path is what most notMNIST-style scripts do: ImageFont.truetype at a large size, draw the letter,
 crop to the ink, resize to 28x28 with LANCZOS, save a PNG. fontglyphs runs its real render stage with one
-worker (process start, hashing, manifest and atomic writes included), so both numbers are per core.
+worker (process start, hashing, journal, manifest and file writes included), so both numbers are per core.
+A third row times fontglyphs' rasterizer alone (render_font + encode_png in this process, no files written):
+the gap between it and the stage is the cost of files, processes and bookkeeping.
 Rates are given per wall second and per CPU second (user + system, children included): on a shared,
 oversubscribed machine only the second is comparable between runs.
 
@@ -23,8 +25,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from fontglyphs.errors import FontLoadError
 from fontglyphs.fonts import discover_font_files
 from fontglyphs.letters import parse_letters
+from fontglyphs.raster import encode_png, render_font
 from fontglyphs.render import RenderConfig, render_fonts
 
 
@@ -47,6 +51,18 @@ def naive_pillow(fonts: list[Path], letters: tuple[str, ...], out: Path, size: i
             glyph.save(target)
             written += 1
     return written
+
+
+def rasterize_only(fonts: list[Path], letters: tuple[str, ...]) -> int:
+    """Glyphs drawn and PNG-encoded in memory by fontglyphs, fonts that fail to load skipped."""
+    drawn = 0
+    for font_path in fonts:
+        try:
+            glyph_sets = render_font(font_path, letters)
+        except FontLoadError:
+            continue
+        drawn += sum(len([encode_png(image) for image in s.images.values()]) for s in glyph_sets)
+    return drawn
 
 
 def cpu_seconds() -> float:
@@ -88,6 +104,10 @@ def main() -> None:
             files, scratch / "fontglyphs", RenderConfig(letters), workers=1, progress=False
         )
         ours_seconds, ours_cpu = time.perf_counter() - started, cpu_seconds() - cpu
+
+        started, cpu = time.perf_counter(), cpu_seconds()
+        raster_count = rasterize_only(files, letters)
+        raster_seconds, raster_cpu = time.perf_counter() - started, cpu_seconds() - cpu
     finally:
         shutil.rmtree(scratch)
 
@@ -96,6 +116,7 @@ def main() -> None:
     rows = (
         ("naive Pillow (LANCZOS)", naive_count, naive_seconds, naive_cpu),
         ("fontglyphs render -j 1", summary.images, ours_seconds, ours_cpu),
+        ("  rasterizer alone", raster_count, raster_seconds, raster_cpu),
     )
     for name, count, wall, cpu in rows:
         print(f"{name:<26}{count:>8}{wall:>8.2f}{cpu:>8.2f}{count / wall:>15,.0f}{count / cpu:>14,.0f}")
