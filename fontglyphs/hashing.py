@@ -38,6 +38,7 @@ import itertools
 import math
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ from fontglyphs.errors import UsageError
 # Pillow's fixed point for 8-bit images: 32 bits minus 8 for the pixel minus 2 for overshoot and sign.
 PRECISION_BITS = 22
 LANCZOS_SUPPORT = 3.0
-TAP_BLOCK = 4  # _resample_lanes reads this many input rows per step; taps are padded to a multiple
+DCT_TILE = 4  # positions _phash_group folds at once: 32 KB of folded rows (hash_size 8, 32 lanes)
 PHASH_HIGHFREQ_FACTOR = 4  # imagehash's default: the DCT sees a (4 * hash_size)^2 image
 # phash images whose median lies within this fraction of the largest possible coefficient of another
 # coefficient go to scipy (see _phash_lanes): 2**8 times the worst disagreement of the two DCTs.
@@ -75,169 +76,6 @@ class HashInputError(UsageError, ValueError):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Kernels: plain functions over arrays, compiled by numba on first use
-# ---------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=None)
-def _kernel(function: Callable) -> Callable:
-    """``function`` compiled by numba, which is imported here rather than with the module (it takes a
-    third of a second). cache=True keeps the machine code on disk, so only the first run on a machine
-    pays the compile; nogil lets the chunk threads run kernels side by side. fastmath is limited to
-    fusing multiply-adds, which phash's error bound allows for; the integer kernels are unaffected."""
-    import numba
-
-    return numba.njit(cache=True, nogil=True, fastmath={"contract"})(function)
-
-
-def _to_lanes(images: np.ndarray, lanes: int, x_outer: bool) -> np.ndarray:
-    """(N, H, W) images -> (G, W, H, lanes) groups if x_outer, else (G, H, W, lanes): image k is lane
-    k % lanes of group k // lanes, and the lanes past N are black."""
-    count, height, width = images.shape
-    groups = -(-count // lanes)
-    out = np.zeros((groups, width, height, lanes) if x_outer else (groups, height, width, lanes), np.uint8)
-    for k in range(count):
-        group, lane = k // lanes, k % lanes
-        if x_outer:
-            for y in range(height):
-                for x in range(width):
-                    out[group, x, y, lane] = images[k, y, x]
-        else:
-            for y in range(height):
-                for x in range(width):
-                    out[group, y, x, lane] = images[k, y, x]
-    return out
-
-
-def _resample_lanes(src: np.ndarray, rows: np.ndarray, coeffs: np.ndarray, transpose: bool) -> np.ndarray:
-    """One Pillow resampling pass along axis 1 of (G, n_in, A, L) groups, in Pillow's arithmetic:
-    out[j] = clip8((2**21 + sum_t coeffs[j, t] * src[rows[j, t]]) >> 22), int32 sums of uint8 pixels
-    times the fixed-point coefficients, like ImagingResampleHorizontal/Vertical_8bpc.
-
-    Returns (G, A, n_out, L) if ``transpose`` (the other axis goes first, ready for the next pass),
-    else (G, n_out, A, L). Each output row is a multiply-add over A * L contiguous values, TAP_BLOCK
-    input rows at a time (coeffs has a multiple of TAP_BLOCK columns).
-    """
-    groups, n_in, across, lanes = src.shape
-    n_out, taps = coeffs.shape
-    width = across * lanes
-    shape = (groups, across, n_out, lanes) if transpose else (groups, n_out, across, lanes)
-    out = np.empty(shape, np.uint8)
-    sums = np.empty(width, np.int32)
-    for group in range(groups):
-        plane = src[group].reshape(n_in, width)
-        for j in range(n_out):
-            for i in range(width):
-                sums[i] = 1 << (PRECISION_BITS - 1)
-            for t in range(0, taps, TAP_BLOCK):
-                row0, row1, row2, row3 = (
-                    plane[rows[j, t]],
-                    plane[rows[j, t + 1]],
-                    plane[rows[j, t + 2]],
-                    plane[rows[j, t + 3]],
-                )
-                k0, k1, k2, k3 = coeffs[j, t], coeffs[j, t + 1], coeffs[j, t + 2], coeffs[j, t + 3]
-                for i in range(width):
-                    sums[i] += (k0 * np.int32(row0[i]) + k1 * np.int32(row1[i])) + (
-                        k2 * np.int32(row2[i]) + k3 * np.int32(row3[i])
-                    )
-            for a in range(across):
-                for lane in range(lanes):
-                    value = min(max(sums[a * lanes + lane] >> PRECISION_BITS, 0), 255)  # Pillow's clip8
-                    if transpose:
-                        out[group, a, j, lane] = value
-                    else:
-                        out[group, j, a, lane] = value
-    return out
-
-
-def _phash_lanes(
-    pixels: np.ndarray, basis: np.ndarray, count: int, tolerance: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """(bits, unsure) of the first ``count`` images of (G, side, side, L) groups: whether each low
-    (u, v) frequency of scipy's unnormalised 2-D DCT-II (over y, then over x) is above their median,
-    as imagehash decides it, and whether the median is within ``tolerance`` of another coefficient.
-
-    Both stages are the same pass: ``basis`` holds the DCT's first side / 2 rows (row side - 1 - n is
-    row n, negated for odd frequencies), so the input rows are folded into sums (even frequencies) and
-    differences (odd) of mirrored rows, which halves the multiply-adds, and each output row is stored
-    transposed, so the second stage runs along x as the first ran along y. The median comes from a
-    bitonic sorting network over all lanes at once.
-    """
-    groups, side, _, lanes = pixels.shape
-    half, hash_size = basis.shape
-    n_bits = hash_size * hash_size
-    planes = (
-        np.empty((side, side * lanes)),
-        np.empty((side, hash_size * lanes)),
-        np.empty((hash_size, hash_size * lanes)),
-    )
-    folds = (np.empty((2, half, side * lanes)), np.empty((2, half, hash_size * lanes)))
-    sums = np.empty(side * lanes)
-    size = 1
-    while size < n_bits:
-        size *= 2
-    ordered = np.full((size, lanes), np.inf)  # rows past n_bits stay above every coefficient
-    bits = np.empty((count, n_bits), np.bool_)
-    unsure = np.empty(count, np.bool_)
-    for group in range(groups):
-        flat = pixels[group].reshape(-1)
-        first = planes[0].reshape(-1)
-        for i in range(flat.size):
-            first[i] = flat[i]
-        for stage in range(2):
-            src, fold, dst = planes[stage], folds[stage], planes[stage + 1]
-            width = src.shape[1]
-            for t in range(half):
-                top, bottom, even, odd = src[t], src[side - 1 - t], fold[0, t], fold[1, t]
-                for i in range(width):
-                    even[i] = top[i] + bottom[i]
-                    odd[i] = top[i] - bottom[i]
-            for j in range(hash_size):
-                rows = fold[j % 2]
-                for i in range(width):
-                    sums[i] = 0.0
-                for t in range(0, half, 2):  # half = 2 * hash_size is even
-                    c0, c1, row0, row1 = basis[t, j], basis[t + 1, j], rows[t], rows[t + 1]
-                    for i in range(width):
-                        sums[i] += c0 * row0[i] + c1 * row1[i]
-                for a in range(width // lanes):
-                    for lane in range(lanes):
-                        dst[a, j * lanes + lane] = sums[a * lanes + lane]
-        low = planes[2]  # [u, v * L + lane]
-        for k in range(n_bits):
-            u, v = k // hash_size, k % hash_size
-            for lane in range(lanes):
-                ordered[k, lane] = low[u, v * lanes + lane]
-        block = 2
-        while block <= size:
-            step = block // 2
-            while step > 0:
-                for i in range(size):
-                    if i & step == 0:
-                        a, b = ordered[i], ordered[i + step]
-                        ascending = i & block == 0
-                        for lane in range(lanes):
-                            lo, hi = min(a[lane], b[lane]), max(a[lane], b[lane])
-                            a[lane], b[lane] = (lo, hi) if ascending else (hi, lo)
-                step //= 2
-            block *= 2
-        for lane in range(min(lanes, count - group * lanes)):
-            k = group * lanes + lane
-            lower, upper = ordered[(n_bits - 1) // 2, lane], ordered[n_bits // 2, lane]
-            median = (lower + upper) / 2  # np.median's formula
-            if n_bits % 2:
-                margin = min(upper - ordered[n_bits // 2 - 1, lane], ordered[n_bits // 2 + 1, lane] - upper)
-            else:
-                margin = (upper - lower) / 2
-            unsure[k] = margin <= tolerance
-            for u in range(hash_size):
-                for v in range(hash_size):
-                    bits[k, u * hash_size + v] = low[u, v * lanes + lane] > median
-    return bits, unsure
-
-
-# ---------------------------------------------------------------------------------------------------
 # Pillow's LANCZOS resize, reproduced exactly
 # ---------------------------------------------------------------------------------------------------
 
@@ -256,30 +94,42 @@ def _lanczos(x: float) -> float:
     return 0.0
 
 
-@dataclass(frozen=True)
-class _Taps:
-    """One resampling pass: output j is clip8((2**21 + sum_t coeffs[j, t] * input[rows[j, t]]) >> 22)."""
+class _Taps(NamedTuple):
+    """One resampling pass: output j is clip8((2**21 + sum_t coeffs[j, t] * input[rows[j, t]]) >> 22)
+    over t < counts[j]. A tuple of arrays, the form a kernel takes."""
 
     rows: np.ndarray  # (n_out, taps) int32 input indices
     coeffs: np.ndarray  # (n_out, taps) int32 fixed-point weights
-    transpose: bool = False  # _resample_lanes puts the other axis first (for the pass after this one)
+    counts: np.ndarray  # (n_out,) int32 taps used, even
+
+
+def _frozen_taps(rows: list[list[int]], coeffs: list[list[int]]) -> _Taps:
+    """Ragged windows as a _Taps: each padded to an even count (and the table to its widest) with
+    weight 0 on its last row, which changes no sum and lets _resample read two rows a step."""
+    counts = np.array([len(window) + len(window) % 2 for window in coeffs], np.int32)
+    table = _Taps(*(np.zeros((len(counts), counts.max()), np.int32) for _ in range(2)), counts)
+    for j, (window_rows, window_coeffs) in enumerate(zip(rows, coeffs, strict=True)):
+        table.rows[j] = window_rows + [window_rows[-1]] * (table.rows.shape[1] - len(window_rows))
+        table.coeffs[j, : len(window_coeffs)] = window_coeffs
+    for array in table:
+        array.flags.writeable = False
+    return table
 
 
 @lru_cache(maxsize=64)
 def _resample_taps(in_size: int, out_size: int) -> _Taps:
-    """Pillow's fixed-point LANCZOS coefficients for one axis, the integers Pillow itself multiplies by.
+    """Pillow's fixed-point LANCZOS coefficients for one axis: the integers Pillow multiplies by.
 
     Mirrors precompute_coeffs and normalize_coeffs_8bpc in Pillow's src/libImaging/Resample.c: the
     filter widens by the downscale factor, each output reads the window [xmin, xmax) found by
     truncation, the weights are normalised in double and rounded half away from zero to PRECISION_BITS
-    fixed point. Weights that round to 0 at the window's ends are dropped, and every output is padded
-    to a common multiple of TAP_BLOCK taps with weight 0 on a row in range; neither changes a sum.
+    fixed point. Weights that round to 0 at the window's ends are dropped.
     """
     scale = in_size / out_size
     filterscale = max(scale, 1.0)
     support = LANCZOS_SUPPORT * filterscale
     inverse = 1.0 / filterscale
-    windows = []
+    rows, coeffs = [], []
     for xx in range(out_size):
         center = (xx + 0.5) * scale
         xmin = max(int(center - support + 0.5), 0)
@@ -290,18 +140,19 @@ def _resample_taps(in_size: int, out_size: int) -> _Taps:
             total += tap
         fixed = [
             int((-0.5 if k < 0 else 0.5) + k * (1 << PRECISION_BITS))
-            for k in (t / total if total != 0.0 else t for t in taps)
+            for k in (tap / total if total != 0.0 else tap for tap in taps)
         ]
         used = [x for x, k in enumerate(fixed) if k] or [0]
-        windows.append((xmin + used[0], fixed[used[0] : used[-1] + 1]))
-    width = -(-max(len(k) for _, k in windows) // TAP_BLOCK) * TAP_BLOCK
-    rows = np.zeros((out_size, width), np.int32)
-    coeffs = np.zeros((out_size, width), np.int32)
-    for xx, (first, fixed) in enumerate(windows):
-        rows[xx] = np.minimum(np.arange(first, first + width), in_size - 1)
-        coeffs[xx, : len(fixed)] = fixed
-    rows.flags.writeable = coeffs.flags.writeable = False
-    return _Taps(rows, coeffs)
+        rows.append(list(range(xmin + used[0], xmin + used[-1] + 1)))
+        coeffs.append(fixed[used[0] : used[-1] + 1])
+    return _frozen_taps(rows, coeffs)
+
+
+@lru_cache(maxsize=64)
+def _identity_taps(size: int) -> _Taps:
+    """A pass that keeps every value: (2**21 + 2**22 * p) >> 22 = p. It stands in for the pass Pillow
+    skips when a size does not change, so that every resize is two passes."""
+    return _frozen_taps([[j] for j in range(size)], [[1 << PRECISION_BITS]] * size)
 
 
 @lru_cache(maxsize=1)
@@ -317,58 +168,346 @@ def _vertical_first(in_width: int, in_height: int, width: int, height: int) -> b
     return _pillow_major() >= 13 and height < in_height and in_height - height > 2 * (in_width - width)
 
 
-@dataclass(frozen=True)
-class _ResizePlan:
-    """Pillow's passes for one resize, in its order; a pass whose size does not change is skipped, like
-    ImagingResampleInner does. Groups enter with the first pass's axis first (x_outer: x before y), each
-    pass runs along the first axis and the result comes out as (G, height, width, L)."""
+class _ResizePlan(NamedTuple):
+    """Pillow's two passes in its order, as _resize_group takes them. x_outer: the horizontal pass is
+    first, so groups are gathered x before y; see _resize_group."""
 
     x_outer: bool
-    passes: tuple[_Taps, ...]
+    first: _Taps
+    second: _Taps
 
 
 @lru_cache(maxsize=64)
 def _resize_plan(in_width: int, in_height: int, width: int, height: int) -> _ResizePlan:
-    horizontal = [_resample_taps(in_width, width)] if width != in_width else []
-    vertical = [_resample_taps(in_height, height)] if height != in_height else []
+    horizontal = _resample_taps(in_width, width) if width != in_width else _identity_taps(width)
+    vertical = _resample_taps(in_height, height) if height != in_height else _identity_taps(height)
     if _vertical_first(in_width, in_height, width, height):
-        # y first, so the vertical pass hands x first to the horizontal pass, which hands y first back
-        passes = [_Taps(taps.rows, taps.coeffs, transpose=bool(horizontal)) for taps in vertical]
-        passes += [_Taps(taps.rows, taps.coeffs, transpose=True) for taps in horizontal]
-        return _ResizePlan(x_outer=False, passes=tuple(passes))
-    # x first (when there is a horizontal pass), which hands y first on to the vertical pass
-    passes = [_Taps(taps.rows, taps.coeffs, transpose=True) for taps in horizontal] + vertical
-    return _ResizePlan(x_outer=bool(horizontal), passes=tuple(passes))
+        return _ResizePlan(False, vertical, horizontal)
+    return _ResizePlan(True, horizontal, vertical)
 
 
-def _resized_lanes(images: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Pillow's LANCZOS resize of a (N, H, W) uint8 chunk as (G, height, width, L) groups."""
-    plan = _resize_plan(images.shape[2], images.shape[1], width, height)
-    lanes = _kernel(_to_lanes)(np.ascontiguousarray(images), min(LANES, len(images)), plan.x_outer)
-    for taps in plan.passes:
-        lanes = _kernel(_resample_lanes)(lanes, taps.rows, taps.coeffs, taps.transpose)
-    return lanes
+# ---------------------------------------------------------------------------------------------------
+# Kernels
+# ---------------------------------------------------------------------------------------------------
+
+# Kernels are plain functions over arrays that _jit compiles with numba on first use, rebinding each
+# name to its compiled version: numba (a third of a second to import) stays out of `import fontglyphs`,
+# and kernels call each other through those names, as compiled code must. cache=True keeps the machine
+# code on disk, so only the first run on a machine pays the compile; nogil lets the chunk threads run
+# kernels side by side. fastmath only fuses multiply-adds, which phash's error bound allows for (see
+# phash); the integer kernels are unaffected.
+#
+# A group holds LANES images side by side: pixel (a, b) of all of them is one contiguous row, so every
+# inner loop runs along such rows and compiles to vector instructions whatever the image size. Each
+# kernel call handles a whole chunk, one group at a time, in buffers it allocates once: a few tens of
+# KB, reused group after group, where fresh chunk-sized arrays per step cost page faults that took as
+# long as the arithmetic on the 2-core VM.
+_KERNELS = (
+    "_swap_blocks",
+    "_gather",
+    "_resample",
+    "_resize_buffers",
+    "_resize_group",
+    "_resize_chunk",
+    "_phash_group",
+    "_phash_chunk",
+)
+_JIT_LOCK = threading.Lock()
 
 
-def _from_lanes(lanes: np.ndarray, count: int) -> np.ndarray:
-    """(G, height, width, L) groups -> the (count, height, width) images they hold."""
-    return lanes.transpose(0, 3, 1, 2).reshape(-1, *lanes.shape[1:3])[:count]
+def _jit() -> None:
+    """Compile the kernels, once per process (see _KERNELS)."""
+    with _JIT_LOCK:
+        if not hasattr(globals()[_KERNELS[0]], "py_func"):
+            import numba
+
+            compile_kernel = numba.njit(cache=True, nogil=True, fastmath={"contract"})
+            for name in _KERNELS:
+                globals()[name] = compile_kernel(globals()[name])
+
+
+def _swap_blocks(
+    a: np.uint64, b: np.uint64, shift: np.uint64, mask: np.uint64
+) -> tuple[np.uint64, np.uint64]:
+    """Exchange the high ``shift`` bits of each 2 * shift-bit block of ``a`` with the low ones of ``b``:
+    one step of an 8x8 byte-matrix transpose."""
+    swap = ((a >> shift) ^ b) & mask
+    return a ^ (swap << shift), b ^ swap
+
+
+def _gather(images: np.ndarray, start: int, x_outer: bool, out: np.ndarray) -> None:
+    """Images start, start + 1, ... into the lanes of a group: out[x, y, lane] if x_outer, else
+    out[y, x, lane]. Lanes past the last image keep what they held; nothing reads their results.
+
+    Byte by byte that is a store per pixel. Where images come in whole aligned words, eight images'
+    words (eight pixels each) are transposed as an 8x8 byte matrix in registers instead and stored as
+    eight words, each one pixel of eight lanes.
+    """
+    height, width = images.shape[1:]
+    outer, inner, lanes = out.shape
+    count = min(lanes, len(images) - start)
+    fast = 0
+    if lanes % 8 == 0 and height * width % 8 == 0 and images.ctypes.data % 8 == 0:
+        fast = count - count % 8
+        words, out_words = images.reshape(len(images), -1).view(np.uint64), out.reshape(-1).view(np.uint64)
+        x_step, y_step = (inner * lanes // 8, lanes // 8) if x_outer else (lanes // 8, inner * lanes // 8)
+        position = np.empty(height * width, np.int64)  # word of out_words holding pixel y * width + x
+        for y in range(height):
+            for x in range(width):
+                position[y * width + x] = x * x_step + y * y_step
+        m8, m16, m32 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0xFFFFFFFF)
+        s8, s16, s32 = np.uint64(8), np.uint64(16), np.uint64(32)
+        for lane in range(0, fast, 8):
+            k, column = start + lane, lane // 8
+            for q in range(words.shape[1]):
+                w0, w1, w2, w3 = words[k, q], words[k + 1, q], words[k + 2, q], words[k + 3, q]
+                w4, w5, w6, w7 = words[k + 4, q], words[k + 5, q], words[k + 6, q], words[k + 7, q]
+                w0, w1 = _swap_blocks(w0, w1, s8, m8)
+                w2, w3 = _swap_blocks(w2, w3, s8, m8)
+                w4, w5 = _swap_blocks(w4, w5, s8, m8)
+                w6, w7 = _swap_blocks(w6, w7, s8, m8)
+                w0, w2 = _swap_blocks(w0, w2, s16, m16)
+                w1, w3 = _swap_blocks(w1, w3, s16, m16)
+                w4, w6 = _swap_blocks(w4, w6, s16, m16)
+                w5, w7 = _swap_blocks(w5, w7, s16, m16)
+                w0, w4 = _swap_blocks(w0, w4, s32, m32)
+                w1, w5 = _swap_blocks(w1, w5, s32, m32)
+                w2, w6 = _swap_blocks(w2, w6, s32, m32)
+                w3, w7 = _swap_blocks(w3, w7, s32, m32)
+                # byte r of word c is now pixel 8q + c of image k + r
+                at = position[8 * q : 8 * q + 8]
+                out_words[at[0] + column], out_words[at[1] + column] = w0, w1
+                out_words[at[2] + column], out_words[at[3] + column] = w2, w3
+                out_words[at[4] + column], out_words[at[5] + column] = w4, w5
+                out_words[at[6] + column], out_words[at[7] + column] = w6, w7
+    for lane in range(fast, count):
+        image = images[start + lane]
+        for y in range(height):
+            for x in range(width):
+                if x_outer:
+                    out[x, y, lane] = image[y, x]
+                else:
+                    out[y, x, lane] = image[y, x]
+
+
+def _resample(src: np.ndarray, taps: _Taps, transpose: bool, sums: np.ndarray, out: np.ndarray) -> None:
+    """One Pillow pass along axis 0 of a (n_in, A, L) group into out, (A, n_out, L) if ``transpose``,
+    else (n_out, A, L): out[j] = clip8((2**21 + sum_t coeffs[j, t] * src[rows[j, t]]) >> 22), int32
+    sums of uint8 pixels times fixed-point weights, as ImagingResampleHorizontal/Vertical_8bpc.
+
+    Each output row is a multiply-add over A * L contiguous values, two input rows at a time.
+    """
+    rows, coeffs, counts = taps
+    n_in, across, lanes = src.shape
+    width = across * lanes
+    plane = src.reshape(n_in, width)
+    for j in range(len(counts)):
+        for i in range(width):
+            sums[i] = 1 << (PRECISION_BITS - 1)
+        for t in range(0, counts[j], 2):
+            row0, row1, k0, k1 = plane[rows[j, t]], plane[rows[j, t + 1]], coeffs[j, t], coeffs[j, t + 1]
+            for i in range(width):
+                sums[i] += k0 * np.int32(row0[i]) + k1 * np.int32(row1[i])
+        for a in range(across):
+            for lane in range(lanes):
+                value = min(max(sums[a * lanes + lane] >> PRECISION_BITS, 0), 255)  # Pillow's clip8
+                if transpose:
+                    out[a, j, lane] = value
+                else:
+                    out[j, a, lane] = value
+
+
+def _resize_buffers(
+    images: np.ndarray, lanes: int, x_outer: bool, first: _Taps, second: _Taps
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(gathered, middle, sums, resized) buffers of _resize_group for one group of ``lanes`` images."""
+    height, width = images.shape[1:]
+    n_in, other = (width, height) if x_outer else (height, width)
+    n_first, n_second = len(first.counts), len(second.counts)
+    gathered = np.empty((n_in, other, lanes), np.uint8)
+    middle = np.empty((other, n_first, lanes), np.uint8)
+    sums = np.empty(max(other, n_first) * lanes, np.int32)
+    shape = (n_second, n_first, lanes) if x_outer else (n_first, n_second, lanes)
+    return gathered, middle, sums, np.empty(shape, np.uint8)
+
+
+def _resize_group(
+    images: np.ndarray,
+    start: int,
+    x_outer: bool,
+    first: _Taps,
+    second: _Taps,
+    gathered: np.ndarray,
+    middle: np.ndarray,
+    sums: np.ndarray,
+    resized: np.ndarray,
+) -> None:
+    """Pillow's LANCZOS resize of the group of images from ``start`` into resized, (height, width, L).
+
+    The group is gathered with the first pass's axis first; that pass hands the other axis first to
+    the second pass, which writes y first: transposed back after a vertical-then-horizontal order.
+    """
+    _gather(images, start, x_outer, gathered)
+    _resample(gathered, first, True, sums, middle)
+    _resample(middle, second, not x_outer, sums, resized)
+
+
+def _resize_chunk(images: np.ndarray, x_outer: bool, first: _Taps, second: _Taps, out: np.ndarray) -> None:
+    """Pillow's LANCZOS resize of (N, H, W) images into out, (N, height, width)."""
+    lanes = min(LANES, len(images))
+    gathered, middle, sums, resized = _resize_buffers(images, lanes, x_outer, first, second)
+    height, width = resized.shape[:2]
+    for start in range(0, len(images), lanes):
+        _resize_group(images, start, x_outer, first, second, gathered, middle, sums, resized)
+        for lane in range(min(lanes, len(images) - start)):
+            for y in range(height):
+                for x in range(width):
+                    out[start + lane, y, x] = resized[y, x, lane]
+
+
+def _phash_group(
+    pixels: np.ndarray,
+    basis: np.ndarray,
+    tolerance: float,
+    bits: np.ndarray,
+    unsure: np.ndarray,
+    across: np.ndarray,
+    low: np.ndarray,
+    fold: np.ndarray,
+    sums: np.ndarray,
+    ordered: np.ndarray,
+) -> None:
+    """bits and unsure of the images of a (side, side, L) group, one row per image: whether each low
+    (u, v) frequency of scipy's unnormalised 2-D DCT-II (over y, then over x) is above their median,
+    as imagehash decides it, and whether the median is within ``tolerance`` of another coefficient.
+
+    Both DCT stages are the same pass. ``basis`` holds the DCT's first side / 2 rows (row side - 1 - n
+    is row n, negated for odd frequencies), so the input rows are folded into sums (even frequencies)
+    and differences (odd) of mirrored rows, which halves the multiply-adds; DCT_TILE positions at a
+    time, so the folded rows stay in cache; each output row is stored transposed (``across``: [x, u *
+    L + lane]; ``low``: [u, v * L + lane]), so the second stage runs along x as the first along y.
+    The median comes from a bitonic sorting network over all lanes at once; ``ordered`` has room for
+    a power of two of rows, those past hash_size**2 held at +inf.
+    """
+    side, _, lanes = pixels.shape
+    half, hash_size = basis.shape
+    n_bits = hash_size * hash_size
+    plane = pixels.reshape(side, side * lanes)
+    for stage in range(2):
+        positions, dst = (side, across) if stage == 0 else (hash_size, low)
+        for first in range(0, positions, DCT_TILE):
+            start, n = first * lanes, (min(first + DCT_TILE, positions) - first) * lanes
+            for t in range(half):
+                even, odd = fold[0, t], fold[1, t]
+                if stage == 0:
+                    top, bottom = plane[t, start : start + n], plane[side - 1 - t, start : start + n]
+                    for i in range(n):
+                        even[i] = np.float64(top[i]) + np.float64(bottom[i])
+                        odd[i] = np.float64(top[i]) - np.float64(bottom[i])
+                else:
+                    top_x, bottom_x = across[t, start : start + n], across[side - 1 - t, start : start + n]
+                    for i in range(n):
+                        even[i] = top_x[i] + bottom_x[i]
+                        odd[i] = top_x[i] - bottom_x[i]
+            for j in range(hash_size):
+                if j % 4 >= 2:
+                    continue  # frequency j was done with j - 2, which reads the same folded rows
+                folded, pair = fold[j % 2], j + 2 < hash_size
+                sums_j, sums_k = sums[0], sums[1]
+                for i in range(n):
+                    sums_j[i] = sums_k[i] = 0.0
+                for t in range(0, half, 2):  # half = 2 * hash_size is even
+                    c0, c1, row0, row1 = basis[t, j], basis[t + 1, j], folded[t], folded[t + 1]
+                    d0, d1 = (basis[t, j + 2], basis[t + 1, j + 2]) if pair else (0.0, 0.0)
+                    for i in range(n):
+                        sums_j[i] += c0 * row0[i] + c1 * row1[i]
+                        sums_k[i] += d0 * row0[i] + d1 * row1[i]
+                for k in range(2 if pair else 1):
+                    for a in range(n // lanes):
+                        row = dst[first + a, (j + 2 * k) * lanes : (j + 2 * k + 1) * lanes]
+                        for lane in range(lanes):
+                            row[lane] = sums[k, a * lanes + lane]
+    size = len(ordered) // lanes
+    ordered[: n_bits * lanes] = low.reshape(-1)  # row u * hash_size + v: coefficient (u, v) of each lane
+    block = 2
+    while block <= size:
+        step = block // 2
+        while step > 0:
+            # rows [first, first + step) meet rows [first + step, first + 2 * step), all in one direction
+            for first in range(0, size, 2 * step):
+                a = ordered[first * lanes : (first + step) * lanes]
+                b = ordered[(first + step) * lanes : (first + 2 * step) * lanes]
+                if first & block == 0:
+                    for i in range(step * lanes):
+                        a[i], b[i] = min(a[i], b[i]), max(a[i], b[i])
+                else:
+                    for i in range(step * lanes):
+                        a[i], b[i] = max(a[i], b[i]), min(a[i], b[i])
+            step //= 2
+        block *= 2
+    middle = n_bits // 2
+    for lane in range(len(bits)):
+        lower, upper = ordered[(n_bits - 1) // 2 * lanes + lane], ordered[middle * lanes + lane]
+        median = (lower + upper) / 2  # np.median's formula
+        if n_bits % 2:
+            below, above = ordered[(middle - 1) * lanes + lane], ordered[(middle + 1) * lanes + lane]
+            margin = min(upper - below, above - upper)
+        else:
+            margin = (upper - lower) / 2
+        unsure[lane] = margin <= tolerance
+        for u in range(hash_size):
+            for v in range(hash_size):
+                bits[lane, u * hash_size + v] = low[u, v * lanes + lane] > median
+
+
+def _phash_chunk(
+    images: np.ndarray, x_outer: bool, first: _Taps, second: _Taps, basis: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bits, unsure) of (N, H, W) images, as _phash_group gives them."""
+    lanes = min(LANES, len(images))
+    gathered, middle, sums, resized = _resize_buffers(images, lanes, x_outer, first, second)
+    side = resized.shape[0]
+    half, hash_size = basis.shape
+    size = 1
+    while size < hash_size * hash_size:
+        size *= 2
+    scratch = (
+        np.empty((side, hash_size * lanes)),
+        np.empty((hash_size, hash_size * lanes)),
+        np.empty((2, half, DCT_TILE * lanes)),
+        np.empty((2, DCT_TILE * lanes)),
+        np.full(size * lanes, np.inf),
+    )
+    bits = np.empty((len(images), hash_size * hash_size), np.bool_)
+    unsure = np.empty(len(images), np.bool_)
+    for start in range(0, len(images), lanes):
+        _resize_group(images, start, x_outer, first, second, gathered, middle, sums, resized)
+        _phash_group(
+            resized, basis, tolerance, bits[start : start + lanes], unsure[start : start + lanes], *scratch
+        )
+    return bits, unsure
+
+
+# ---------------------------------------------------------------------------------------------------
+# Chunks and threads
+# ---------------------------------------------------------------------------------------------------
 
 
 def _map_chunks(
     images: np.ndarray,
     size: tuple[int, int],
     out: np.ndarray,
-    fn: Callable[[int, np.ndarray], np.ndarray],
+    fn: Callable[[int, np.ndarray], np.ndarray | None],
     workers: int,
 ) -> np.ndarray:
     """out[chunk] = fn(start, chunk) over chunks of images resized to ``size`` (width, height), on up to
-    ``workers`` threads.
+    ``workers`` threads; fn may also fill out[chunk] itself and return None.
 
-    A chunk holds at most CHUNK_PIXELS pixels in its largest stage, so its groups stay in cache, and
-    whole groups of LANES images where it can. The kernels let go of the GIL, so the threads keep the
-    cores busy; each chunk writes only its own rows, so the result does not depend on the threads.
+    A chunk holds at most CHUNK_PIXELS pixels in its largest stage, and whole groups of LANES images
+    where it can. The kernels let go of the GIL, so the threads keep the cores busy; each chunk
+    writes only its own rows, so the result does not depend on the threads.
     """
+    _jit()
     (height_in, width_in), (width, height) = images.shape[1:], size
     largest = max(height_in, height) * max(width_in, width)  # either pass order's intermediate fits too
     length = max(1, CHUNK_PIXELS // largest)
@@ -376,8 +515,10 @@ def _map_chunks(
         length -= length % LANES
 
     def run(start: int) -> None:
-        chunk = images[start : start + length]
-        out[start : start + len(chunk)] = fn(start, chunk)
+        chunk = np.ascontiguousarray(images[start : start + length])
+        rows = fn(start, chunk)
+        if rows is not None:
+            out[start : start + len(chunk)] = rows
 
     starts = range(0, len(images), length)
     if min(workers, len(starts)) <= 1:
@@ -397,6 +538,10 @@ def _check_workers(workers: int | None) -> int:
     return workers
 
 
+def _resize_into(images: np.ndarray, width: int, height: int, out: np.ndarray) -> None:
+    _resize_chunk(images, *_resize_plan(images.shape[2], images.shape[1], width, height), out)
+
+
 def resize_lanczos(images: np.ndarray, width: int, height: int, workers: int | None = None) -> np.ndarray:
     """Resize a (N, H, W) uint8 batch to (N, height, width), equal to PIL's
     ``Image.fromarray(img).resize((width, height), Image.LANCZOS)`` for every image.
@@ -412,7 +557,7 @@ def resize_lanczos(images: np.ndarray, width: int, height: int, workers: int | N
         images,
         (width, height),
         out,
-        lambda start, chunk: _from_lanes(_resized_lanes(chunk, width, height), len(chunk)),
+        lambda start, chunk: _resize_into(chunk, width, height, out[start : start + len(chunk)]),
         _check_workers(workers),
     )
 
@@ -453,28 +598,30 @@ def _hash_batch(
     workers: int | None,
     bits_of: Callable[[int, np.ndarray], np.ndarray],
 ) -> np.ndarray:
-    """Hash chunk by chunk (hash_size already checked): bits_of(start, lanes) gives the (count,
-    hash_size**2) bools of a chunk starting at ``start`` from its images resized to ``size`` (width,
-    height), as groups."""
+    """Hash chunk by chunk (hash_size already checked): bits_of(start, chunk) gives the (len(chunk),
+    hash_size**2) bools of the images from ``start``, which get resized to ``size`` (width, height)."""
     _check_images(images)
     packed = np.empty((len(images), -(-hash_size * hash_size // 8)), np.uint8)
     return _map_chunks(
-        images,
-        size,
-        packed,
-        lambda start, chunk: _pack_bits(bits_of(start, _resized_lanes(chunk, *size), len(chunk))),
-        _check_workers(workers),
+        images, size, packed, lambda start, chunk: _pack_bits(bits_of(start, chunk)), _check_workers(workers)
     )
 
 
-def _average_bits(lanes: np.ndarray, count: int) -> np.ndarray:
-    pixels = _from_lanes(lanes, count)
-    return (pixels > pixels.mean(axis=(1, 2), keepdims=True)).reshape(count, -1)
+def _resized(images: np.ndarray, width: int, height: int) -> np.ndarray:
+    out = np.empty((len(images), height, width), np.uint8)
+    _resize_into(images, width, height, out)
+    return out
 
 
-def _dhash_bits(lanes: np.ndarray, count: int) -> np.ndarray:
-    pixels = _from_lanes(lanes, count)  # (count, hash_size, hash_size + 1): one spare column
-    return (pixels[:, :, 1:] > pixels[:, :, :-1]).reshape(count, -1)
+def _average_bits(images: np.ndarray, hash_size: int) -> np.ndarray:
+    pixels = _resized(images, hash_size, hash_size)
+    return (pixels > pixels.mean(axis=(1, 2), keepdims=True)).reshape(len(images), -1)
+
+
+def _dhash_bits(images: np.ndarray, hash_size: int) -> np.ndarray:
+    # resize takes (width, height), the arrays are (N, height, width): one spare column
+    pixels = _resized(images, hash_size + 1, hash_size)
+    return (pixels[:, :, 1:] > pixels[:, :, :-1]).reshape(len(images), -1)
 
 
 @lru_cache(maxsize=16)
@@ -511,7 +658,7 @@ def average_hash(images: np.ndarray, hash_size: int = 8, workers: int | None = N
         hash_size,
         (hash_size, hash_size),
         workers,
-        lambda start, lanes, count: _average_bits(lanes, count),
+        lambda start, chunk: _average_bits(chunk, hash_size),
     )
 
 
@@ -523,7 +670,7 @@ def phash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
     ``workers`` threads share the work (None: one per CPU); the bits are the same for any count.
 
-    Why the bits are imagehash's: _phash_lanes and scipy's FFT-based DCT both compute every coefficient
+    Why the bits are imagehash's: _phash_group and scipy's FFT-based DCT both compute every coefficient
     to within e = 2**-38 * M of its exact value, M = 4 * 255 * side**2 the largest a coefficient can be
     (side = 4 * hash_size). Ours: the basis is within a few ulp of 2 cos, the folded integer sums are
     exact, and each stage adds at most side / 2 products, so the error is below (side + 8) * 2**-53 * M
@@ -542,11 +689,12 @@ def phash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
     # per-call cost is ten times its per-image cost
     doubtful: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def chunk_bits(start: int, lanes: np.ndarray, count: int) -> np.ndarray:
-        bits, unsure = _kernel(_phash_lanes)(lanes, basis, count, tolerance)
+    def chunk_bits(start: int, chunk: np.ndarray) -> np.ndarray:
+        plan = _resize_plan(chunk.shape[2], chunk.shape[1], side, side)
+        bits, unsure = _phash_chunk(chunk, *plan, basis, tolerance)
         if unsure.any():
             index = np.flatnonzero(unsure)
-            doubtful.append((start + index, lanes[index // lanes.shape[3], :, :, index % lanes.shape[3]]))
+            doubtful.append((start + index, _resized(chunk[index], side, side)))
         return bits
 
     packed = _hash_batch(images, hash_size, (side, side), workers, chunk_bits)
@@ -571,7 +719,7 @@ def dhash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
         hash_size,
         (hash_size + 1, hash_size),  # (width, height): one spare column
         workers,
-        lambda start, lanes, count: _dhash_bits(lanes, count),
+        lambda start, chunk: _dhash_bits(chunk, hash_size),
     )
 
 
