@@ -7,6 +7,8 @@ to --n. The baseline is what a per-image pipeline does with such an array:
 in one call, first on one thread, then on every CPU. Every hash of both runs is checked against imagehash.
 
 fontglyphs is called back to back for as long as imagehash took, so both are timed over the same span.
+Its first calls, which import numba and compile the kernels (or load them from numba's disk cache), are
+timed apart, before the table.
 The machine may be shared, so each side runs --repeat times, interleaved, and the medians count:
   per-core ratio  imagehash CPU seconds / fontglyphs CPU seconds on one thread (time.process_time), the
                   work each needs, whatever else the machine is doing;
@@ -112,6 +114,10 @@ def main() -> int:
     cpus = os.cpu_count() or 1
     print(f"{len(glyphs)} glyphs of 28x28: A-J of {n_files} font files, stretch and contain")
     print(f"hash_size {args.hash_size}; median of {args.repeat} interleaved runs per side; {cpus} CPUs")
+    start = time.perf_counter()
+    for _, ours, _ in HASHERS:
+        ours(glyphs[:1], args.hash_size)
+    print(f"first calls (numba import + kernel compile or cache load): {time.perf_counter() - start:.1f} s")
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     print("microseconds per image: imagehash on one core; fontglyphs on 1 thread and on all CPUs")
     print(row(["hash", "ih CPU", "ih wall", "fg 1t CPU", "per-core", f"fg {cpus}t wall", "wall", "same"]))

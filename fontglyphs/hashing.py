@@ -4,12 +4,16 @@ The clean stage hashes hundreds of thousands of 28x28 glyphs and looks for near 
 imagehash does this one PIL image at a time. Here a whole (N, H, W) uint8 batch goes through a few
 numba kernels that work on groups of LANES images side by side: a group holds each pixel position as
 a row of LANES values, one per image, so every inner loop runs along a contiguous row and compiles to
-vector instructions whatever the image size. The bits match imagehash exactly: Pillow's LANCZOS resize
-is redone in Pillow's own integer arithmetic, and phash's DCT carries a proven error bound, with
-scipy's DCT (imagehash's own) settling the few images whose median is too close to call. Chunks of
-images are shared by a thread pool; the kernels release the GIL. numba is imported, and the kernels
-compiled (or loaded from its on-disk cache), on the first hash, so importing this module stays cheap.
-Near duplicates are found by multi-index hashing instead of comparing all pairs.
+vector instructions whatever the image size.
+
+The bits match imagehash exactly. Pillow's LANCZOS resize is redone in Pillow's own arithmetic: the
+same int32 fixed-point weights, int32 sums, rounding shift and clip to uint8, pass by pass in Pillow's
+order, so every intermediate pixel is the one Pillow computes and no rounding of ours needs to agree
+with Pillow's. phash's DCT is floating point, but within a proven bound of scipy's (see phash); the
+few images whose median is too close to call within that bound are redone with scipy, as imagehash
+does. Chunks of images are shared by a thread pool; the kernels release the GIL. numba is imported,
+and the kernels compiled (or loaded from its on-disk cache), on the first hash, so importing this
+module stays cheap. Near duplicates are found by multi-index hashing instead of comparing all pairs.
 
 Hashes come back as packed rows: ceil(hash_size**2 / 8) uint8 per image, the big-endian integer whose
 hex is ``str(imagehash.<algo>(image))``. ``as_uint64`` turns 64-bit rows into the uint64 array the
@@ -52,13 +56,13 @@ from fontglyphs.errors import UsageError
 # Pillow's fixed point for 8-bit images: 32 bits minus 8 for the pixel minus 2 for overshoot and sign.
 PRECISION_BITS = 22
 LANCZOS_SUPPORT = 3.0
-DCT_TILE = 4  # positions _phash_group folds at once: 32 KB of folded rows (hash_size 8, 32 lanes)
+DCT_TILE = 4  # positions _phash_flags folds at once: 64 KB of folded rows for hash_size 8
 PHASH_HIGHFREQ_FACTOR = 4  # imagehash's default: the DCT sees a (4 * hash_size)^2 image
 # phash images whose median lies within this fraction of the largest possible coefficient of another
-# coefficient go to scipy (see _phash_lanes): 2**8 times the worst disagreement of the two DCTs.
+# coefficient go to scipy (see phash): 2**8 times the worst disagreement of the two DCTs.
 PHASH_UNSURE = 2.0**-30
-LANES = 32  # images per group: a pixel position is one 32-byte row
-CHUNK_PIXELS = 1 << 18  # pixels per chunk (a thread's unit of work) in its largest stage: 256 glyphs
+LANES = 64  # images per group: a pixel position is one 64-byte row
+CHUNK_PIXELS = 1 << 20  # pixels per chunk (a thread's unit of work) in its largest stage: 1024 glyphs
 
 SearchMethod = Literal["auto", "index", "brute"]
 # CPU seconds per element measured on the 2-core reference VM; they only steer the search planner.
@@ -192,16 +196,16 @@ def _resize_plan(in_width: int, in_height: int, width: int, height: int) -> _Res
 
 # Kernels are plain functions over arrays that _jit compiles with numba on first use, rebinding each
 # name to its compiled version: numba (a third of a second to import) stays out of `import fontglyphs`,
-# and kernels call each other through those names, as compiled code must. cache=True keeps the machine
-# code on disk, so only the first run on a machine pays the compile; nogil lets the chunk threads run
+# and kernels call each other through those names, as compiled code must. numba's disk cache keeps the
+# machine code, so only the first run on a machine pays the compile; nogil lets the chunk threads run
 # kernels side by side. fastmath only fuses multiply-adds, which phash's error bound allows for (see
 # phash); the integer kernels are unaffected.
 #
 # A group holds LANES images side by side: pixel (a, b) of all of them is one contiguous row, so every
 # inner loop runs along such rows and compiles to vector instructions whatever the image size. Each
-# kernel call handles a whole chunk, one group at a time, in buffers it allocates once: a few tens of
-# KB, reused group after group, where fresh chunk-sized arrays per step cost page faults that took as
-# long as the arithmetic on the 2-core VM.
+# kernel call handles a whole chunk, one group at a time, in buffers it allocates once (under 0.5 MB
+# for glyphs) and reuses group after group: fresh chunk-sized arrays for each step cost page faults
+# that took as long as the arithmetic on the 2-core VM.
 _KERNELS = (
     "_swap_blocks",
     "_gather",
@@ -209,19 +213,29 @@ _KERNELS = (
     "_resize_buffers",
     "_resize_group",
     "_resize_chunk",
-    "_phash_group",
-    "_phash_chunk",
+    "_phash_flags",
+    "_dhash_flags",
+    "_average_flags",
+    "_pack_flags",
+    "_phash_buffers",
+    "_hash_chunk",
 )
 _JIT_LOCK = threading.Lock()
 
 
 def _jit() -> None:
-    """Compile the kernels, once per process (see _KERNELS)."""
+    """Compile the kernels, once per process (see _KERNELS).
+
+    numba's disk cache is found by source file but records the module's name, so a run that loads this
+    file under another name (``python -m doctest fontglyphs/hashing.py``) would leave entries that the
+    package cannot load: only the package module uses the cache.
+    """
     with _JIT_LOCK:
         if not hasattr(globals()[_KERNELS[0]], "py_func"):
             import numba
 
-            compile_kernel = numba.njit(cache=True, nogil=True, fastmath={"contract"})
+            cache = __name__ == "fontglyphs.hashing"
+            compile_kernel = numba.njit(cache=cache, nogil=True, fastmath={"contract"})
             for name in _KERNELS:
                 globals()[name] = compile_kernel(globals()[name])
 
@@ -239,12 +253,12 @@ def _gather(images: np.ndarray, start: int, x_outer: bool, out: np.ndarray) -> N
     """Images start, start + 1, ... into the lanes of a group: out[x, y, lane] if x_outer, else
     out[y, x, lane]. Lanes past the last image keep what they held; nothing reads their results.
 
-    Byte by byte that is a store per pixel. Where images come in whole aligned words, eight images'
-    words (eight pixels each) are transposed as an 8x8 byte matrix in registers instead and stored as
-    eight words, each one pixel of eight lanes.
+    Byte by byte that is a store per pixel. Where images come in whole aligned words, eight images at
+    a time are read word by word (eight pixels of one image), each word of the eight transposed as an
+    8x8 byte matrix in one vector loop, and stored word by word (one pixel of eight images).
     """
     height, width = images.shape[1:]
-    outer, inner, lanes = out.shape
+    _, inner, lanes = out.shape
     count = min(lanes, len(images) - start)
     fast = 0
     if lanes % 8 == 0 and height * width % 8 == 0 and images.ctypes.data % 8 == 0:
@@ -257,11 +271,15 @@ def _gather(images: np.ndarray, start: int, x_outer: bool, out: np.ndarray) -> N
                 position[y * width + x] = x * x_step + y * y_step
         m8, m16, m32 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0xFFFFFFFF)
         s8, s16, s32 = np.uint64(8), np.uint64(16), np.uint64(32)
+        transposed = np.empty((8, words.shape[1]), np.uint64)
+        t0, t1, t2, t3 = transposed[0], transposed[1], transposed[2], transposed[3]
+        t4, t5, t6, t7 = transposed[4], transposed[5], transposed[6], transposed[7]
         for lane in range(0, fast, 8):
             k, column = start + lane, lane // 8
-            for q in range(words.shape[1]):
-                w0, w1, w2, w3 = words[k, q], words[k + 1, q], words[k + 2, q], words[k + 3, q]
-                w4, w5, w6, w7 = words[k + 4, q], words[k + 5, q], words[k + 6, q], words[k + 7, q]
+            r0, r1, r2, r3 = words[k], words[k + 1], words[k + 2], words[k + 3]
+            r4, r5, r6, r7 = words[k + 4], words[k + 5], words[k + 6], words[k + 7]
+            for q in range(words.shape[1]):  # word by word, the same steps: a vector loop
+                w0, w1, w2, w3, w4, w5, w6, w7 = r0[q], r1[q], r2[q], r3[q], r4[q], r5[q], r6[q], r7[q]
                 w0, w1 = _swap_blocks(w0, w1, s8, m8)
                 w2, w3 = _swap_blocks(w2, w3, s8, m8)
                 w4, w5 = _swap_blocks(w4, w5, s8, m8)
@@ -274,12 +292,9 @@ def _gather(images: np.ndarray, start: int, x_outer: bool, out: np.ndarray) -> N
                 w1, w5 = _swap_blocks(w1, w5, s32, m32)
                 w2, w6 = _swap_blocks(w2, w6, s32, m32)
                 w3, w7 = _swap_blocks(w3, w7, s32, m32)
-                # byte r of word c is now pixel 8q + c of image k + r
-                at = position[8 * q : 8 * q + 8]
-                out_words[at[0] + column], out_words[at[1] + column] = w0, w1
-                out_words[at[2] + column], out_words[at[3] + column] = w2, w3
-                out_words[at[4] + column], out_words[at[5] + column] = w4, w5
-                out_words[at[6] + column], out_words[at[7] + column] = w6, w7
+                t0[q], t1[q], t2[q], t3[q], t4[q], t5[q], t6[q], t7[q] = w0, w1, w2, w3, w4, w5, w6, w7
+            for p in range(height * width):  # byte r of transposed[c, q] is pixel 8q + c of image k + r
+                out_words[position[p] + column] = transposed[p % 8, p // 8]
     for lane in range(fast, count):
         image = images[start + lane]
         for y in range(height):
@@ -302,19 +317,22 @@ def _resample(src: np.ndarray, taps: _Taps, transpose: bool, sums: np.ndarray, o
     width = across * lanes
     plane = src.reshape(n_in, width)
     for j in range(len(counts)):
-        for i in range(width):
-            sums[i] = 1 << (PRECISION_BITS - 1)
-        for t in range(0, counts[j], 2):
+        row0, row1, k0, k1 = plane[rows[j, 0]], plane[rows[j, 1]], coeffs[j, 0], coeffs[j, 1]
+        for i in range(width):  # the first two taps start the sums, the rest add to them
+            sums[i] = (1 << (PRECISION_BITS - 1)) + k0 * np.int32(row0[i]) + k1 * np.int32(row1[i])
+        for t in range(2, counts[j], 2):
             row0, row1, k0, k1 = plane[rows[j, t]], plane[rows[j, t + 1]], coeffs[j, t], coeffs[j, t + 1]
             for i in range(width):
                 sums[i] += k0 * np.int32(row0[i]) + k1 * np.int32(row1[i])
-        for a in range(across):
-            for lane in range(lanes):
-                value = min(max(sums[a * lanes + lane] >> PRECISION_BITS, 0), 255)  # Pillow's clip8
-                if transpose:
-                    out[a, j, lane] = value
-                else:
-                    out[j, a, lane] = value
+        if transpose:
+            for a in range(across):
+                row = out[a, j]
+                for lane in range(lanes):
+                    row[lane] = min(max(sums[a * lanes + lane] >> PRECISION_BITS, 0), 255)  # Pillow's clip8
+        else:
+            row = out[j].reshape(width)
+            for i in range(width):
+                row[i] = min(max(sums[i] >> PRECISION_BITS, 0), 255)
 
 
 def _resize_buffers(
@@ -365,11 +383,11 @@ def _resize_chunk(images: np.ndarray, x_outer: bool, first: _Taps, second: _Taps
                     out[start + lane, y, x] = resized[y, x, lane]
 
 
-def _phash_group(
+def _phash_flags(
     pixels: np.ndarray,
     basis: np.ndarray,
     tolerance: float,
-    bits: np.ndarray,
+    flags: np.ndarray,
     unsure: np.ndarray,
     across: np.ndarray,
     low: np.ndarray,
@@ -377,20 +395,22 @@ def _phash_group(
     sums: np.ndarray,
     ordered: np.ndarray,
 ) -> None:
-    """bits and unsure of the images of a (side, side, L) group, one row per image: whether each low
-    (u, v) frequency of scipy's unnormalised 2-D DCT-II (over y, then over x) is above their median,
-    as imagehash decides it, and whether the median is within ``tolerance`` of another coefficient.
+    """phash of each image of a (side, side, L) group: flags[u * hash_size + v, lane], whether the low
+    (u, v) frequency of scipy's unnormalised 2-D DCT-II (over y, then over x) of the image in ``lane``
+    is above the median of them all, as imagehash decides it, and unsure[lane], whether that median is
+    within ``tolerance`` of another coefficient.
 
     Both DCT stages are the same pass. ``basis`` holds the DCT's first side / 2 rows (row side - 1 - n
-    is row n, negated for odd frequencies), so the input rows are folded into sums (even frequencies)
-    and differences (odd) of mirrored rows, which halves the multiply-adds; DCT_TILE positions at a
-    time, so the folded rows stay in cache; each output row is stored transposed (``across``: [x, u *
-    L + lane]; ``low``: [u, v * L + lane]), so the second stage runs along x as the first along y.
-    The median comes from a bitonic sorting network over all lanes at once; ``ordered`` has room for
-    a power of two of rows, those past hash_size**2 held at +inf.
+    is row n, negated for odd frequencies; zero rows pad it to a multiple of 4), so the input rows are
+    folded into sums (even frequencies) and differences (odd) of mirrored rows, which halves the
+    multiply-adds, DCT_TILE positions at a time, so the folded rows stay in cache. Two frequencies of
+    the same parity share each pass over the folded rows, four rows a step. Each output row is stored
+    transposed (``across``: [x, u * L + lane]; ``low``: [u, v * L + lane]), so the second stage runs
+    along x as the first along y. The median comes from a bitonic sorting network over all lanes at
+    once; ``ordered`` has room for a power of two of rows, those past hash_size**2 held at +inf.
     """
     side, _, lanes = pixels.shape
-    half, hash_size = basis.shape
+    half, hash_size = side // 2, basis.shape[1]
     n_bits = hash_size * hash_size
     plane = pixels.reshape(side, side * lanes)
     for stage in range(2):
@@ -416,12 +436,15 @@ def _phash_group(
                 sums_j, sums_k = sums[0], sums[1]
                 for i in range(n):
                     sums_j[i] = sums_k[i] = 0.0
-                for t in range(0, half, 2):  # half = 2 * hash_size is even
-                    c0, c1, row0, row1 = basis[t, j], basis[t + 1, j], folded[t], folded[t + 1]
-                    d0, d1 = (basis[t, j + 2], basis[t + 1, j + 2]) if pair else (0.0, 0.0)
+                for t in range(0, len(basis), 4):  # four folded rows a step: fused multiply-add chains
+                    c0, c1, c2, c3 = basis[t, j], basis[t + 1, j], basis[t + 2, j], basis[t + 3, j]
+                    k = j + 2 if pair else j
+                    d0, d1, d2, d3 = basis[t, k], basis[t + 1, k], basis[t + 2, k], basis[t + 3, k]
+                    row0, row1, row2, row3 = folded[t], folded[t + 1], folded[t + 2], folded[t + 3]
                     for i in range(n):
-                        sums_j[i] += c0 * row0[i] + c1 * row1[i]
-                        sums_k[i] += d0 * row0[i] + d1 * row1[i]
+                        a0, a1, a2, a3 = row0[i], row1[i], row2[i], row3[i]
+                        sums_j[i] = sums_j[i] + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
+                        sums_k[i] = sums_k[i] + d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
                 for k in range(2 if pair else 1):
                     for a in range(n // lanes):
                         row = dst[first + a, (j + 2 * k) * lanes : (j + 2 * k + 1) * lanes]
@@ -437,55 +460,132 @@ def _phash_group(
             for first in range(0, size, 2 * step):
                 a = ordered[first * lanes : (first + step) * lanes]
                 b = ordered[(first + step) * lanes : (first + 2 * step) * lanes]
-                if first & block == 0:
-                    for i in range(step * lanes):
-                        a[i], b[i] = min(a[i], b[i]), max(a[i], b[i])
-                else:
-                    for i in range(step * lanes):
-                        a[i], b[i] = max(a[i], b[i]), min(a[i], b[i])
+                low_run, high_run = (a, b) if first & block == 0 else (b, a)
+                for i in range(step * lanes):
+                    x, y = low_run[i], high_run[i]
+                    low_run[i], high_run[i] = min(x, y), max(x, y)
             step //= 2
         block *= 2
     middle = n_bits // 2
-    for lane in range(len(bits)):
-        lower, upper = ordered[(n_bits - 1) // 2 * lanes + lane], ordered[middle * lanes + lane]
-        median = (lower + upper) / 2  # np.median's formula
+    sorted_rows = ordered.reshape(size, lanes)
+    lower, upper = sorted_rows[(n_bits - 1) // 2], sorted_rows[middle]
+    below, above = sorted_rows[middle - 1], sorted_rows[middle + 1]
+    median = (lower + upper) / 2  # np.median's formula
+    for lane in range(len(unsure)):
         if n_bits % 2:
-            below, above = ordered[(middle - 1) * lanes + lane], ordered[(middle + 1) * lanes + lane]
-            margin = min(upper - below, above - upper)
+            unsure[lane] = min(upper[lane] - below[lane], above[lane] - upper[lane]) <= tolerance
         else:
-            margin = (upper - lower) / 2
-        unsure[lane] = margin <= tolerance
-        for u in range(hash_size):
-            for v in range(hash_size):
-                bits[lane, u * hash_size + v] = low[u, v * lanes + lane] > median
+            unsure[lane] = (upper[lane] - lower[lane]) / 2 <= tolerance
+    coefficients = low.reshape(n_bits, lanes)  # row u * hash_size + v
+    for k in range(n_bits):
+        for lane in range(lanes):
+            flags[k, lane] = coefficients[k, lane] > median[lane]
 
 
-def _phash_chunk(
-    images: np.ndarray, x_outer: bool, first: _Taps, second: _Taps, basis: np.ndarray, tolerance: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """(bits, unsure) of (N, H, W) images, as _phash_group gives them."""
-    lanes = min(LANES, len(images))
-    gathered, middle, sums, resized = _resize_buffers(images, lanes, x_outer, first, second)
-    side = resized.shape[0]
-    half, hash_size = basis.shape
+def _dhash_flags(pixels: np.ndarray, flags: np.ndarray) -> None:
+    """dhash of each image of a (height, width, L) group: flags[y * (width - 1) + x, lane], whether
+    pixel (y, x + 1) of the image in ``lane`` is brighter than pixel (y, x)."""
+    height, width, lanes = pixels.shape
+    for y in range(height):
+        for x in range(width - 1):
+            left, right, row = pixels[y, x], pixels[y, x + 1], flags[y * (width - 1) + x]
+            for lane in range(lanes):
+                row[lane] = right[lane] > left[lane]
+
+
+def _average_flags(pixels: np.ndarray, flags: np.ndarray) -> None:
+    """average_hash of each image of a (height, width, L) group: flags[y * width + x, lane], whether
+    pixel (y, x) of the image in ``lane`` is above the image's mean.
+
+    imagehash compares with numpy's mean, the exact pixel sum S (an integer, exact in float64) divided
+    by the count n and rounded. An integer p is above that exactly when p * n > S: if S / n is an
+    integer the division is exact, and if not it lies at least 1 / n from the nearest integer, far
+    more than the rounding moves it.
+    """
+    height, width, lanes = pixels.shape
+    plane = pixels.reshape(height * width, lanes)
+    total = np.zeros(lanes, np.int64)
+    for k in range(len(plane)):
+        for lane in range(lanes):
+            total[lane] += plane[k, lane]
+    for k in range(len(plane)):
+        for lane in range(lanes):
+            flags[k, lane] = np.int64(plane[k, lane]) * len(plane) > total[lane]
+
+
+def _pack_flags(flags: np.ndarray, packed: np.ndarray) -> None:
+    """packed[lane]: the (n_bits, L) flags of a lane as one big-endian integer, as _pack_bits packs a
+    row, for the first len(packed) lanes."""
+    n_bits, lanes = flags.shape
+    pad = -n_bits % 8  # leading zero bits
+    byte = np.zeros(lanes, np.uint8)
+    for k in range(n_bits):
+        for lane in range(lanes):
+            byte[lane] = (byte[lane] << 1) | flags[k, lane]
+        if (pad + k) % 8 == 7:
+            for lane in range(len(packed)):
+                packed[lane, (pad + k) // 8] = byte[lane]
+
+
+def _phash_buffers(
+    side: int, hash_size: int, lanes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(across, low, fold, sums, ordered): the buffers _phash_flags works in."""
     size = 1
     while size < hash_size * hash_size:
         size *= 2
-    scratch = (
+    return (
         np.empty((side, hash_size * lanes)),
         np.empty((hash_size, hash_size * lanes)),
-        np.empty((2, half, DCT_TILE * lanes)),
+        np.zeros((2, -(-side // 8) * 4, DCT_TILE * lanes)),  # rows past side / 2 stay 0, as in the basis
         np.empty((2, DCT_TILE * lanes)),
         np.full(size * lanes, np.inf),
     )
-    bits = np.empty((len(images), hash_size * hash_size), np.bool_)
-    unsure = np.empty(len(images), np.bool_)
-    for start in range(0, len(images), lanes):
+
+
+def _hash_chunk(
+    images: np.ndarray,
+    x_outer: bool,
+    first: _Taps,
+    second: _Taps,
+    kind: str,
+    basis: np.ndarray,
+    tolerance: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(packed, unsure, doubtful) for (N, H, W) images and hash ``kind`` ("phash", "dhash" or
+    "average_hash"): their packed rows, whether each is unsure (phash only: see _phash_flags), and the
+    resized pixels of the unsure ones, in order, for scipy to settle. ``basis`` and ``tolerance`` are
+    phash's (basis is (0, 0) for the others)."""
+    count = len(images)
+    lanes = min(LANES, count)
+    gathered, middle, sums, resized = _resize_buffers(images, lanes, x_outer, first, second)
+    height, width = resized.shape[:2]
+    hash_size = basis.shape[1]
+    if kind == "phash":
+        n_bits = hash_size * hash_size
+    else:
+        n_bits = height * (width - 1) if kind == "dhash" else height * width
+    scratch = _phash_buffers(height, hash_size, lanes)  # empty unless phash
+    flags = np.empty((n_bits, lanes), np.uint8)
+    packed = np.empty((count, -(-n_bits // 8)), np.uint8)
+    unsure = np.zeros(count, np.bool_)
+    doubtful = np.empty((count, height, width), np.uint8)  # only the pages written get touched
+    found = 0
+    for start in range(0, count, lanes):
+        stop = min(start + lanes, count)
         _resize_group(images, start, x_outer, first, second, gathered, middle, sums, resized)
-        _phash_group(
-            resized, basis, tolerance, bits[start : start + lanes], unsure[start : start + lanes], *scratch
-        )
-    return bits, unsure
+        if kind == "phash":
+            _phash_flags(resized, basis, tolerance, flags, unsure[start:stop], *scratch)
+        elif kind == "dhash":
+            _dhash_flags(resized, flags)
+        else:
+            _average_flags(resized, flags)
+        _pack_flags(flags, packed[start:stop])
+        for lane in range(stop - start):
+            if unsure[start + lane]:
+                doubtful[found] = resized[:, :, lane]
+                found += 1
+    return packed, unsure, doubtful[:found]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -515,7 +615,8 @@ def _map_chunks(
         length -= length % LANES
 
     def run(start: int) -> None:
-        chunk = np.ascontiguousarray(images[start : start + length])
+        # contiguous and writable, the one array type the kernels are compiled (and cached) for
+        chunk = np.require(images[start : start + length], requirements="CW")
         rows = fn(start, chunk)
         if rows is not None:
             out[start : start + len(chunk)] = rows
@@ -538,10 +639,6 @@ def _check_workers(workers: int | None) -> int:
     return workers
 
 
-def _resize_into(images: np.ndarray, width: int, height: int, out: np.ndarray) -> None:
-    _resize_chunk(images, *_resize_plan(images.shape[2], images.shape[1], width, height), out)
-
-
 def resize_lanczos(images: np.ndarray, width: int, height: int, workers: int | None = None) -> np.ndarray:
     """Resize a (N, H, W) uint8 batch to (N, height, width), equal to PIL's
     ``Image.fromarray(img).resize((width, height), Image.LANCZOS)`` for every image.
@@ -557,7 +654,11 @@ def resize_lanczos(images: np.ndarray, width: int, height: int, workers: int | N
         images,
         (width, height),
         out,
-        lambda start, chunk: _resize_into(chunk, width, height, out[start : start + len(chunk)]),
+        lambda start, chunk: _resize_chunk(
+            chunk,
+            *_resize_plan(chunk.shape[2], chunk.shape[1], width, height),
+            out[start : start + len(chunk)],
+        ),
         _check_workers(workers),
     )
 
@@ -591,44 +692,52 @@ def _pack_bits(bits: np.ndarray) -> np.ndarray:
     return np.packbits(np.pad(bits, ((0, 0), (pad, 0))) if pad else bits, axis=1)
 
 
-def _hash_batch(
-    images: np.ndarray,
-    hash_size: int,
-    size: tuple[int, int],
-    workers: int | None,
-    bits_of: Callable[[int, np.ndarray], np.ndarray],
-) -> np.ndarray:
-    """Hash chunk by chunk (hash_size already checked): bits_of(start, chunk) gives the (len(chunk),
-    hash_size**2) bools of the images from ``start``, which get resized to ``size`` (width, height)."""
+def _hash_batch(images: np.ndarray, hash_size: int, kind: str, workers: int | None) -> np.ndarray:
+    """Packed ``kind`` hashes of a batch, chunk by chunk (see _hash_chunk). phash's unsure images are
+    settled by scipy at the end, in one batch, as its per-call cost is ten times its per-image cost."""
+    _check_hash_size(hash_size)
     _check_images(images)
-    packed = np.empty((len(images), -(-hash_size * hash_size // 8)), np.uint8)
-    return _map_chunks(
-        images, size, packed, lambda start, chunk: _pack_bits(bits_of(start, chunk)), _check_workers(workers)
-    )
+    side = PHASH_HIGHFREQ_FACTOR * hash_size
+    # (width, height) to resize to; dhash compares neighbours along x, so it keeps one spare column
+    size = {"phash": (side, side), "dhash": (hash_size + 1, hash_size)}.get(kind, (hash_size, hash_size))
+    basis = _folded_basis(hash_size if kind == "phash" else 0)
+    tolerance = PHASH_UNSURE * 4 * 255 * side * side
+    doubtful: list[tuple[np.ndarray, np.ndarray]] = []  # (indices, resized pixels) of unsure images
 
+    def chunk_rows(start: int, chunk: np.ndarray) -> np.ndarray:
+        plan = _resize_plan(chunk.shape[2], chunk.shape[1], *size)
+        packed, unsure, pixels = _hash_chunk(chunk, *plan, kind, basis, tolerance)
+        if len(pixels):  # a copy, so the chunk's buffer can go
+            doubtful.append((start + np.flatnonzero(unsure), pixels.copy()))
+        return packed
 
-def _resized(images: np.ndarray, width: int, height: int) -> np.ndarray:
-    out = np.empty((len(images), height, width), np.uint8)
-    _resize_into(images, width, height, out)
-    return out
-
-
-def _average_bits(images: np.ndarray, hash_size: int) -> np.ndarray:
-    pixels = _resized(images, hash_size, hash_size)
-    return (pixels > pixels.mean(axis=(1, 2), keepdims=True)).reshape(len(images), -1)
-
-
-def _dhash_bits(images: np.ndarray, hash_size: int) -> np.ndarray:
-    # resize takes (width, height), the arrays are (N, height, width): one spare column
-    pixels = _resized(images, hash_size + 1, hash_size)
-    return (pixels[:, :, 1:] > pixels[:, :, :-1]).reshape(len(images), -1)
+    out = np.empty((len(images), -(-hash_size * hash_size // 8)), np.uint8)
+    packed = _map_chunks(images, size, out, chunk_rows, _check_workers(workers))
+    if doubtful:
+        index, pixels = (np.concatenate(parts) for parts in zip(*doubtful, strict=True))
+        packed[index] = _pack_bits(_phash_exact_bits(pixels, hash_size))
+    return packed
 
 
 @lru_cache(maxsize=16)
 def _dct_basis(side: int, keep: int) -> np.ndarray:
-    """The first ``keep`` rows of scipy's unnormalised DCT-II of length ``side``, as (side, keep)."""
+    """The first ``keep`` rows of scipy's unnormalised DCT-II of length ``side``, as (side, keep):
+    2 cos(pi k (2n + 1) / (2 side)), the angle taken modulo 2 pi first, so it is within a few ulp of
+    the angle and the value within 2**-47 of the exact one, however large ``side``."""
     n, k = np.arange(side)[:, None], np.arange(keep)[None, :]
-    basis = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * side))
+    basis = 2.0 * np.cos(np.pi * (k * (2 * n + 1) % (4 * side)) / (2 * side))
+    basis.flags.writeable = False
+    return basis
+
+
+@lru_cache(maxsize=16)
+def _folded_basis(hash_size: int) -> np.ndarray:
+    """The first half of _dct_basis(4 * hash_size, hash_size), as _phash_flags takes it: rows of zeros
+    pad it to a multiple of 4 rows, which it multiplies four at a time. (0, 0) for hash_size 0, what
+    the other hashes pass in its place."""
+    side = PHASH_HIGHFREQ_FACTOR * hash_size
+    basis = np.zeros((-(-side // 8) * 4, hash_size))
+    basis[: side // 2] = _dct_basis(side, hash_size)[: side // 2]
     basis.flags.writeable = False
     return basis
 
@@ -652,14 +761,7 @@ def average_hash(images: np.ndarray, hash_size: int = 8, workers: int | None = N
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
     ``workers`` threads share the work (None: one per CPU); the bits are the same for any count.
     """
-    _check_hash_size(hash_size)
-    return _hash_batch(
-        images,
-        hash_size,
-        (hash_size, hash_size),
-        workers,
-        lambda start, chunk: _average_bits(chunk, hash_size),
-    )
+    return _hash_batch(images, hash_size, "average_hash", workers)
 
 
 def phash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) -> np.ndarray:
@@ -670,38 +772,20 @@ def phash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
     ``workers`` threads share the work (None: one per CPU); the bits are the same for any count.
 
-    Why the bits are imagehash's: _phash_group and scipy's FFT-based DCT both compute every coefficient
-    to within e = 2**-38 * M of its exact value, M = 4 * 255 * side**2 the largest a coefficient can be
-    (side = 4 * hash_size). Ours: the basis is within a few ulp of 2 cos, the folded integer sums are
-    exact, and each stage adds at most side / 2 products, so the error is below (side + 8) * 2**-53 * M
-    per stage, under 2**-39 * M for any side below 2**13; pocketfft's error grows with log2(side) and
-    is smaller still. If our median is more than 2**-30 * M = PHASH_UNSURE * M from every other
-    coefficient, the coefficients above it and below it are more than 2 * e apart, so scipy's
-    coefficients split into the same two sets, its median falls between them and every bit agrees.
-    Images closer than that (exact ties: blank glyphs, mirror-symmetric ones whose odd frequencies
-    vanish; about 5% of real glyphs) are done again with scipy, exactly as imagehash does.
+    Why the bits are imagehash's. Let M = 4 * 255 * side**2 (side = 4 * hash_size), the most a
+    coefficient can be. _phash_flags computes each within 2**-38 * M of its exact value: its basis is
+    within 2**-47 of the exact one (_dct_basis), the first stage's folded pixel sums are exact
+    integers, and each stage is chains of at most side / 2 + 2 fused multiply-adds and one fold, each
+    step rounding once, which keeps the error below 4 * (side / 2 + 3) * 2**-53 * M, under 2**-38 * M
+    for any side up to 2**13. scipy's FFT-based DCT is within a few log2(side) ulp of M. So when our
+    median is more than PHASH_UNSURE * M = 2**-30 * M = 2**8 * 2**-38 * M from every other
+    coefficient, scipy's coefficients split into the same two sets above and below its median, and
+    every bit agrees (tests/test_hashing.py checks the bound). Images closer than that (exact ties:
+    blank glyphs, mirror-symmetric ones whose odd frequencies vanish; about 5% of real glyphs) are
+    done again with scipy, exactly as imagehash does. float64 it must be: in float32 the bound would
+    be a few units, and the middle coefficients of a third of real glyphs lie that close together.
     """
-    _check_hash_size(hash_size)
-    side = PHASH_HIGHFREQ_FACTOR * hash_size
-    basis = np.ascontiguousarray(_dct_basis(side, hash_size)[: side // 2])
-    tolerance = PHASH_UNSURE * 4 * 255 * side * side
-    # (indices, resized pixels) of unsure images: scipy settles them at the end in one batch, as its
-    # per-call cost is ten times its per-image cost
-    doubtful: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def chunk_bits(start: int, chunk: np.ndarray) -> np.ndarray:
-        plan = _resize_plan(chunk.shape[2], chunk.shape[1], side, side)
-        bits, unsure = _phash_chunk(chunk, *plan, basis, tolerance)
-        if unsure.any():
-            index = np.flatnonzero(unsure)
-            doubtful.append((start + index, _resized(chunk[index], side, side)))
-        return bits
-
-    packed = _hash_batch(images, hash_size, (side, side), workers, chunk_bits)
-    if doubtful:
-        index, pixels = (np.concatenate(parts) for parts in zip(*doubtful, strict=True))
-        packed[index] = _pack_bits(_phash_exact_bits(pixels, hash_size))
-    return packed
+    return _hash_batch(images, hash_size, "phash", workers)
 
 
 def dhash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) -> np.ndarray:
@@ -713,14 +797,7 @@ def dhash(images: np.ndarray, hash_size: int = 8, workers: int | None = None) ->
     Returns (N, ceil(hash_size**2 / 8)) uint8 rows, each the big-endian integer of the row-major bits.
     ``workers`` threads share the work (None: one per CPU); the bits are the same for any count.
     """
-    _check_hash_size(hash_size)
-    return _hash_batch(
-        images,
-        hash_size,
-        (hash_size + 1, hash_size),  # (width, height): one spare column
-        workers,
-        lambda start, chunk: _dhash_bits(chunk, hash_size),
-    )
+    return _hash_batch(images, hash_size, "dhash", workers)
 
 
 def as_uint64(packed: np.ndarray) -> np.ndarray:

@@ -8,6 +8,8 @@ every hasher, as imagehash's own tests do.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import imagehash
 import numpy as np
@@ -17,12 +19,16 @@ from PIL import Image, ImageDraw, ImageFont
 
 from fontglyphs.errors import UsageError
 from fontglyphs.hashing import (
+    PHASH_UNSURE,
     PRECISION_BITS,
     GlyphHash,
     HashInputError,
     Pairs,
-    _resample_weights,
-    _resize_pass,
+    _folded_basis,
+    _jit,
+    _phash_buffers,
+    _phash_flags,
+    _resample_taps,
     as_uint64,
     average_hash,
     cross_near_pairs,
@@ -162,10 +168,19 @@ def test_batches_larger_than_a_chunk_and_empty_batches():
     assert dhash(images[:0], 3).shape == (0, 2)
 
 
+def fixed_weights(in_size: int, out_size: int) -> np.ndarray:
+    """Pillow's fixed-point weights as a dense (in_size, out_size) int64 matrix."""
+    taps = _resample_taps(in_size, out_size)
+    weights = np.zeros((in_size, out_size), np.int64)
+    for out, count in enumerate(taps.counts):
+        np.add.at(weights[:, out], taps.rows[out, :count], taps.coeffs[out, :count])
+    return weights
+
+
 def tie_row(in_size: int, out_size: int) -> tuple[int, np.ndarray]:
     """(output, input row) whose fixed-point LANCZOS sum for that output is exactly half-way between two
     integers, where Pillow rounds up and plain round-half-even would not."""
-    k = np.rint(_resample_weights(in_size, out_size) * 2**PRECISION_BITS).astype(np.int64)
+    k = fixed_weights(in_size, out_size)
     values = np.arange(256)
     half, whole = 1 << (PRECISION_BITS - 1), 1 << PRECISION_BITS
     for out in range(out_size):
@@ -199,23 +214,96 @@ def test_sums_exactly_half_way_round_up_like_pillow():
         assert hex_rows(ours(images), 8) == reference_hex(reference, images, 8), name
 
 
-def test_very_wide_bands_round_without_the_tie_break():
-    assert not _resize_pass(40000, 3).tie_broken  # a 13,000x shrink: sums too fine for the tie break
+def test_very_wide_windows_match_pillow():
+    # a 13,000x shrink: each output sums about 80,000 taps, still within int32 as in Pillow
     images = np.random.default_rng(11).integers(0, 256, (2, 1, 40000), dtype=np.uint8)
     np.testing.assert_array_equal(resize_lanczos(images, 3, 1), pillow_resize(images, 3, 1))
+    np.testing.assert_array_equal(
+        resize_lanczos(images.transpose(0, 2, 1), 1, 3), pillow_resize(images.transpose(0, 2, 1), 1, 3)
+    )
 
 
-def test_lanczos_sums_stay_below_two_to_the_nine():
-    # the exactness argument of _resize_pass needs 255 * (sum of |weights| of an output) < 2**9
+def test_lanczos_sums_fit_in_int32():
+    # Pillow's sums, ours too, are int32: 2**21 + 255 * (sum of |weights| of an output) must stay below 2**31
     sizes = [1, 2, 3, 5, 8, 9, 13, 16, 28, 32, 33, 64, 100]
-    worst = max(np.abs(_resample_weights(i, o)).sum(axis=0).max() for i, o in itertools.product(sizes, sizes))
-    assert 255 * worst < 2**9
+    worst = max(np.abs(fixed_weights(i, o)).sum(axis=0).max() for i, o in itertools.product(sizes, sizes))
+    assert (1 << (PRECISION_BITS - 1)) + 255 * worst < 2**31
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 40), (40, 1), (2, 2), (3, 200), (200, 3), (28, 28)])
+def test_unchanged_and_tiny_sizes_match_pillow(shape):
+    # an axis whose size does not change is a pass Pillow skips: here an identity pass, same pixels
+    images = np.random.default_rng(sum(shape)).integers(0, 256, (9, *shape), dtype=np.uint8)
+    height, width = shape
+    for out_width, out_height in ((width, height), (width, 7), (5, height), (32, 32), (9, 8), (1, 1)):
+        np.testing.assert_array_equal(
+            resize_lanczos(images, out_width, out_height), pillow_resize(images, out_width, out_height)
+        )
+
+
+def test_tall_shrinks_run_the_vertical_pass_first_like_pillow():
+    # Pillow 13 resizes y first when the height loses more than twice as many pixels as the width
+    images = np.random.default_rng(13).integers(0, 256, (33, 90, 28), dtype=np.uint8)
+    for width, height in ((28, 8), (24, 9), (32, 5), (9, 8)):
+        np.testing.assert_array_equal(
+            resize_lanczos(images, width, height), pillow_resize(images, width, height)
+        )
+    for name, (ours, reference) in HASHERS.items():
+        assert hex_rows(ours(images, 5), 5) == reference_hex(reference, images, 5), name
+
+
+@pytest.mark.parametrize("name", HASHERS)
+def test_unaligned_strided_read_only_and_odd_batches_give_the_same_bits(name, mixed):
+    # the 8x8 byte transpose needs eight whole images and 8-byte aligned rows; other batches go pixel
+    # by pixel, and must agree
+    ours, reference = HASHERS[name]
+    images = mixed[:45]
+    expected = reference_hex(reference, images, 8)
+    unaligned = np.empty(images.size + 1, np.uint8)[1:].reshape(images.shape)
+    unaligned[...] = images
+    transposed = np.ascontiguousarray(images.transpose(0, 2, 1)).transpose(0, 2, 1)
+    read_only = images.copy()
+    read_only.flags.writeable = False
+    for variant in (images, unaligned, transposed, np.repeat(images, 2, axis=0)[::2], read_only):
+        assert hex_rows(ours(variant), 8) == expected
+    for count in (1, 7, 9, 33):
+        assert hex_rows(ours(images[:count]), 8) == expected[:count]
 
 
 def test_images_larger_than_a_chunk_match_pillow():
     images = np.random.default_rng(12).integers(0, 256, (3, 700, 400), dtype=np.uint8)
     np.testing.assert_array_equal(resize_lanczos(images, 32, 32), pillow_resize(images, 32, 32))
     assert hex_rows(phash(images), 8) == reference_hex(imagehash.phash, images, 8)
+
+
+@pytest.mark.parametrize("hash_size", [2, 3, 8, 16])
+def test_dct_coefficients_are_within_the_proven_bound_of_scipys(hash_size):
+    # phash's exactness argument: every coefficient of ours within 2**-38 * M of scipy's, far below the
+    # PHASH_UNSURE * M margin that sends an image to scipy
+    import scipy.fftpack
+
+    _jit()
+    side, lanes = 4 * hash_size, 8
+    rng = np.random.default_rng(hash_size)
+    images = np.concatenate([
+        rng.integers(0, 256, (3, side, side)),
+        np.full((2, side, side), 255),
+        np.where(rng.random((3, side, side)) < 0.1, 255, 0),
+    ]).astype(np.uint8)  # fmt: skip
+    scratch = _phash_buffers(side, hash_size, lanes)
+    basis = _folded_basis(hash_size)
+    flags, unsure = np.empty((hash_size * hash_size, lanes), np.uint8), np.empty(lanes, np.bool_)
+    _phash_flags(np.ascontiguousarray(images.transpose(1, 2, 0)), basis, 0.0, flags, unsure, *scratch)
+    ours = scratch[1].reshape(hash_size, hash_size, lanes).transpose(2, 0, 1)
+    theirs = scipy.fftpack.dct(scipy.fftpack.dct(images, axis=1), axis=2)[:, :hash_size, :hash_size]
+    largest = 4 * 255 * side * side
+    assert np.abs(ours - theirs).max() <= 2.0**-38 * largest
+    assert 2.0**-38 <= PHASH_UNSURE / 2**8  # the margin keeps a factor of 256 in hand
+
+
+def test_importing_the_module_leaves_numba_for_the_first_hash():
+    code = "import sys, fontglyphs.hashing; assert 'numba' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("name", HASHERS)
