@@ -183,6 +183,9 @@ def distributed(device: torch.device) -> Iterator[Processes]:
     torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
         yield procs
+        # Leave together: a gloo process whose peer tears the group down while it still runs (rank 0
+        # writing the reports) can abort in its destructor ("terminate called without an active exception").
+        torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
 
