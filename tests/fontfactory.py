@@ -106,7 +106,8 @@ def build_font(
     notdef = [[(50, 0), (50, 700), (550, 700), (550, 0)], [(100, 50), (500, 50), (500, 650), (100, 650)]]
     shapes = {".notdef": notdef}
     for c in letters:
-        shapes[glyph_name(c)] = [] if c in blank else dot_matrix_contours(outlines.get(c, c), cell, weight, slant)
+        drawn = c not in blank
+        shapes[glyph_name(c)] = dot_matrix_contours(outlines.get(c, c), cell, weight, slant) if drawn else []
     advance = 50 + 5 * cell + 50 + int(abs(slant) * 7 * cell)
     if cff:
         charstrings = {}
