@@ -108,9 +108,15 @@ def test_tar_has_the_notmnist_layout_with_fixed_metadata(exported):
     with tarfile.open(path, "r:gz") as tar:
         members = tar.getmembers()
         names = [m.name for m in members]
-        assert names == sorted(names, key=lambda n: n + "/" if tar.getmember(n).isdir() else n)
-        assert names[:3] == ["notMNIST_large", "notMNIST_large/A", "notMNIST_large/A/large-font000.png"]
-        assert "notMNIST_large/manifest.csv" in names
+        # the manifest leads, so that readers can decode in one streaming pass; then sorted by name
+        assert names[:4] == [
+            "notMNIST_large",
+            "notMNIST_large/manifest.csv",
+            "notMNIST_large/A",
+            "notMNIST_large/A/large-font000.png",
+        ]
+        rest = names[2:]
+        assert rest == sorted(rest, key=lambda n: n + "/" if tar.getmember(n).isdir() else n)
         assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, 0, "", "")}
         assert {m.mode for m in members if m.isfile()} == {0o644}
         assert {m.mode for m in members if m.isdir()} == {0o755}
@@ -433,3 +439,28 @@ def test_tar_reader_names_a_broken_member_and_a_manifest_mismatch(exported, tmp_
         ExportFormatError, match=r"lacks C/small-font000.png, listed in its manifest \(1 missing"
     ):
         load_arrays(missing)
+    unlisted = tmp_path / "unlisted.tar.gz"
+    with tarfile.open(unlisted, "w:gz") as tar:
+        for member, payload in members:
+            tar.addfile(member, io.BytesIO(payload) if payload is not None else None)
+        extra = tarfile.TarInfo("notMNIST_small/A/stray.png")
+        extra.size = len(members[-1][1])
+        tar.addfile(extra, io.BytesIO(members[-1][1]))
+    with pytest.raises(ExportFormatError, match=r"holds A/stray.png, not in its manifest"):
+        load_arrays(unlisted)
+
+
+def test_tar_reader_also_takes_a_manifest_after_the_images(exported, tmp_path):
+    """Archives whose manifest comes last (fontglyphs 0.1) are buffered, then read the same."""
+    source = exported / "export" / "notMNIST_small.tar.gz"
+    with tarfile.open(source) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+    last = tmp_path / "manifest-last.tar.gz"
+    with tarfile.open(last, "w:gz") as tar:
+        for member, payload in sorted(members, key=lambda item: item[0].name.endswith("manifest.csv")):
+            tar.addfile(member, io.BytesIO(payload) if payload is not None else None)
+    assert tarfile.open(last).getnames()[-1].endswith("manifest.csv")
+    expected, got = load_arrays(source), load_arrays(last)
+    np.testing.assert_array_equal(got.images, expected.images)
+    np.testing.assert_array_equal(got.labels, expected.labels)
+    assert list(got.keys) == list(expected.keys)
