@@ -217,10 +217,10 @@ class Journal:
     """The fonts a render folder has finished, one JSON line each: ``[font path, font sha256, result]``.
 
     The parent appends a line (one ``write`` to an ``O_APPEND`` file) after a font's PNGs are all written,
-    so a font in the journal is complete on disk; one file per run instead of one per font, because
-    creating a file costs more than rendering a glyph. A run killed mid-append leaves at most a torn last
-    line, which the next run cuts off, so that font is simply rendered again. A journal written under
-    other letters or options describes other pixels and is started afresh.
+    so a font in the journal is complete on disk. One file for the run, not one per font: creating a file
+    can cost the kernel more than drawing the font's glyphs. A run killed mid-append leaves at most a torn
+    last line, which the next run cuts off, so that font is simply rendered again. A journal written
+    under other letters or options describes other pixels and is started afresh.
     """
 
     def __init__(self, out_dir: Path, fingerprint: str):
@@ -233,6 +233,7 @@ class Journal:
         self.folder.mkdir(parents=True, exist_ok=True)
         if self.fingerprint_of(out_dir) is None:
             atomic_write_text(self.folder / "config.json", json.dumps({"fingerprint": fingerprint}))
+        self.lines = 0  # lines in the file, counting damaged ones and repeats: compact drops those
         self.entries = self._load()
         self._fd: int | None = None
 
@@ -242,7 +243,6 @@ class Journal:
         return json.loads(stamp.read_text()).get("fingerprint") if stamp.is_file() else None
 
     def _load(self) -> dict[tuple[str, str], dict]:
-        self.lines = 0
         if not self.path.is_file():
             return {}
         data = self.path.read_bytes()
