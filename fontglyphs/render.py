@@ -227,11 +227,12 @@ class Journal:
         """The journal of ``out_dir`` for renders whose RenderConfig has this fingerprint."""
         self.folder = out_dir / JOURNAL_DIR
         self.path = self.folder / "fonts.jsonl"
-        self.reset = self.fingerprint_of(out_dir) not in (None, fingerprint)
+        found = self.fingerprint_of(out_dir)
+        self.reset = found not in (None, fingerprint)
         if self.reset:
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        if self.fingerprint_of(out_dir) is None:
+        if found != fingerprint:
             atomic_write_text(self.folder / "config.json", json.dumps({"fingerprint": fingerprint}))
         self.lines = 0  # lines in the file, counting damaged ones and repeats: compact drops those
         self.entries = self._load()
