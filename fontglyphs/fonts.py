@@ -7,7 +7,8 @@ A font file becomes one or more *faces*, each rendered as its own "font" of the 
         print(face.info.key, face.info.family, face.info.style, letters_covered(face.ft, "ABC"))
 
 FreeType (through freetype-py) reads every format but WOFF2, which is decompressed to plain sfnt bytes
-in memory first (fontglyphs.woff2, with fontTools as the fallback). Names come from FreeType too:
+in memory first (fontglyphs.woff2, with fontTools as the fallback); WOFF is too (fontglyphs.woff), because
+FreeType would inflate all of it, for every named instance. Names come from FreeType too:
 parsing a font with fontTools costs milliseconds, and the render stage's budget per font is one.
 """
 
@@ -22,6 +23,7 @@ import re
 import struct
 import sys
 import unicodedata
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +136,7 @@ def face_key(path: str | os.PathLike, font_sha256: str, face_index: int, instanc
 
 @dataclass(frozen=True)
 class FontData:
-    """A font file in memory, in the form FreeType reads (WOFF2 decompressed; FreeType reads WOFF itself)."""
+    """A font file in memory, in the form FreeType reads (WOFF and WOFF2 decompressed to sfnt)."""
 
     path: str
     sha256: str
@@ -200,6 +202,18 @@ def _decompress_woff2(data: bytes, chars: str | None) -> bytes:
         return _decompress_woff2_fonttools(data)
 
 
+def _decompress_woff(data: bytes, chars: str | None) -> bytes:
+    """Plain sfnt bytes of a WOFF file, inflated once for all its faces and, with ``chars``, only as far as
+    those characters need (fontglyphs.woff); a file it cannot decode goes to FreeType as it is, which reads
+    WOFF too and says why it is broken."""
+    from .woff import decompress_woff
+
+    try:
+        return decompress_woff(data, chars)
+    except (ValueError, zlib.error, struct.error):
+        return data
+
+
 def _decompress_woff2_fonttools(data: bytes) -> bytes:
     from fontTools.ttLib import TTFont
 
@@ -216,9 +230,9 @@ def _sniff(data: bytes, chars: str | None = None) -> tuple[str, bytes, int]:
     if not data:
         raise ValueError("empty file")
     head = data[:4]
-    if head == b"wOFF":  # FreeType reads WOFF itself (its zlib is built in)
+    if head == b"wOFF":
         _outline_format(data, 0)
-        return "WOFF", data, 1
+        return "WOFF", _decompress_woff(data, chars), 1
     if head == b"wOF2":
         try:
             sfnt = _decompress_woff2(data, chars)

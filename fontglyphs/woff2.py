@@ -18,14 +18,13 @@ import struct
 
 import numpy as np
 
+from .sfnt import build_sfnt, cmap_glyphs, composite_components
+
 _HEADER = struct.Struct(">4sIIHHIIHHIIIII")  # 48 bytes
 _GLYF_HEADER = struct.Struct(">HHHH7I")  # 36 bytes
 _GLYPH_HEADER = struct.Struct(">hhhhh")
 _HEAD_INDEX_TO_LOC_FORMAT = 50
 
-# Composite glyph component flags (TrueType glyf).
-_ARG_1_AND_2_ARE_WORDS, _WE_HAVE_A_SCALE, _MORE_COMPONENTS = 0x0001, 0x0008, 0x0020
-_WE_HAVE_AN_X_AND_Y_SCALE, _WE_HAVE_A_TWO_BY_TWO, _WE_HAVE_INSTRUCTIONS = 0x0040, 0x0080, 0x0100
 _OVERLAP_SIMPLE = 0x40
 
 
@@ -96,24 +95,6 @@ def _read_tables(data: bytes) -> tuple[int, dict[bytes, tuple[bytes, int]]]:
     if offset != len(stream):
         raise ValueError(f"decompressed {len(stream)} bytes, the directory says {offset}")
     return flavor, tables
-
-
-def _components(stream: bytes, pos: int) -> tuple[int, bool, list[int]]:
-    """One composite glyph's component records: (end, whether it has instructions, component glyphs)."""
-    instructions, glyphs = False, []
-    while True:
-        flags, glyph = struct.unpack_from(">HH", stream, pos)
-        glyphs.append(glyph)
-        pos += 4 + (4 if flags & _ARG_1_AND_2_ARE_WORDS else 2)
-        if flags & _WE_HAVE_A_SCALE:
-            pos += 2
-        elif flags & _WE_HAVE_AN_X_AND_Y_SCALE:
-            pos += 4
-        elif flags & _WE_HAVE_A_TWO_BY_TWO:
-            pos += 8
-        instructions |= bool(flags & _WE_HAVE_INSTRUCTIONS)
-        if not flags & _MORE_COMPONENTS:
-            return pos, instructions, glyphs
 
 
 def _uint255_values(stream: bytes, count: int) -> np.ndarray:
@@ -211,7 +192,7 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
     has_instructions = simple.copy()
     composite_pos = 0
     for glyph in np.flatnonzero(composite).tolist():
-        end, instructed, components = _components(composite_stream, composite_pos)
+        end, instructed, components = composite_components(composite_stream, composite_pos)
         records[glyph] = (composite_pos, end, components)
         has_instructions[glyph] = instructed
         composite_pos = end
@@ -317,63 +298,6 @@ def _hmtx(data: bytes, hhea: bytes, count: int, x_min: np.ndarray) -> bytes:
     return pairs.astype(">i2").tobytes() + np.asarray(side, np.int64).astype(">i2").tobytes()
 
 
-def _checksum(table: bytes) -> int:
-    padded = table + bytes(-len(table) % 4)
-    return int(np.frombuffer(padded, ">u4").sum(dtype=np.uint64) & 0xFFFFFFFF)
-
-
-def _sfnt(flavor: int, tables: dict[bytes, bytes]) -> bytes:
-    count = len(tables)
-    power = 1 << (count.bit_length() - 1)
-    header = struct.pack(">IHHHH", flavor, count, 16 * power, power.bit_length() - 1, 16 * (count - power))
-    records, bodies, offset = [], [], 12 + 16 * count
-    for tag in sorted(tables):
-        table = tables[tag]
-        records.append(struct.pack(">4sIII", tag, _checksum(table), offset, len(table)))
-        bodies.append(table + bytes(-len(table) % 4))
-        offset += len(bodies[-1])
-    return header + b"".join(records) + b"".join(bodies)
-
-
-def _cmap_glyphs(cmap: bytes, chars: str) -> list[int] | None:
-    """The glyphs that the Unicode subtables of ``cmap`` give ``chars`` (formats 4 and 12, which fonts use
-    for Unicode); None when a Unicode subtable has another format, so the caller keeps every glyph."""
-    _version, tables = struct.unpack_from(">HH", cmap, 0)
-    codes = [ord(char) for char in chars]
-    glyphs: list[int] = []
-    for platform, encoding, offset in struct.iter_unpack(">HHI", cmap[4:4 + 8 * tables]):
-        if not (platform == 0 or (platform == 3 and encoding in (1, 10))):
-            continue
-        (fmt,) = struct.unpack_from(">H", cmap, offset)
-        if fmt == 4:
-            segments = struct.unpack_from(">H", cmap, offset + 6)[0] // 2
-            ends, starts, deltas, ranges = (
-                np.frombuffer(cmap, ">u2", segments, offset + 14 + k * 2 * segments + (2 if k else 0))
-                for k in range(4)
-            )
-            range_at = offset + 16 + 6 * segments  # where idRangeOffset[0] lies
-            for code in codes:
-                segment = int(np.searchsorted(ends, code))
-                if segment == segments or starts[segment] > code:
-                    continue
-                if ranges[segment] == 0:
-                    glyphs.append((code + int(deltas[segment])) & 0xFFFF)
-                else:
-                    at = range_at + 2 * segment + int(ranges[segment]) + 2 * (code - int(starts[segment]))
-                    glyph = struct.unpack_from(">H", cmap, at)[0]
-                    glyphs.append((glyph + int(deltas[segment])) & 0xFFFF if glyph else 0)
-        elif fmt == 12:
-            (groups,) = struct.unpack_from(">I", cmap, offset + 12)
-            table = np.frombuffer(cmap, ">u4", 3 * groups, offset + 16).reshape(-1, 3).astype(np.int64)
-            for code in codes:
-                group = int(np.searchsorted(table[:, 1], code))
-                if group < groups and table[group, 0] <= code:
-                    glyphs.append(int(table[group, 2] + code - table[group, 0]))
-        else:
-            return None
-    return glyphs
-
-
 def decompress_woff2(data: bytes, chars: str | None = None) -> bytes:
     """Plain sfnt bytes of a WOFF2 font; ValueError (or IndexError on a truncated stream) when corrupt.
 
@@ -385,7 +309,7 @@ def decompress_woff2(data: bytes, chars: str | None = None) -> bytes:
     transformed = {tag: table for tag, (table, version) in stored.items() if version >= 0}
     if b"glyf" in transformed:
         maxp_glyphs = struct.unpack_from(">H", tables[b"maxp"], 4)[0]
-        keep = None if chars is None or b"cmap" not in tables else _cmap_glyphs(tables[b"cmap"], chars)
+        keep = None if chars is None or b"cmap" not in tables else cmap_glyphs(tables[b"cmap"], chars)
         tables[b"glyf"], tables[b"loca"], x_min = _glyf_and_loca(
             transformed.pop(b"glyf"), None if keep is None else np.array(keep, np.int64)
         )
@@ -398,4 +322,4 @@ def decompress_woff2(data: bytes, chars: str | None = None) -> bytes:
     if transformed:
         names = ", ".join(tag.decode("latin-1") for tag in transformed)
         raise ValueError(f"unsupported WOFF2 transform of {names}")
-    return _sfnt(flavor, tables)
+    return build_sfnt(flavor, tables)

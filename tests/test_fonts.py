@@ -7,6 +7,8 @@ import io
 import os
 import re
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables.DefaultTable import DefaultTable
 
 from fontglyphs import fonts as fontmod
+from fontglyphs import woff as woffmod
 from fontglyphs import woff2 as woff2mod
 from fontglyphs.cli import cli
 from fontglyphs.errors import FontLoadError, UsageError
@@ -374,3 +377,72 @@ def test_fast_woff2_decoder_rejects_what_it_cannot_read(tmp_path):
         woff2mod.decompress_woff2(bytes(collection))
     with pytest.raises(FontLoadError, match="corrupt WOFF2"):
         read_font(tmp_path / "Half.woff2", data[: len(data) // 2])
+
+
+# ---------------------------------------------------------------------------------------------------
+# WOFF: inflated as far as the letters asked for need
+# ---------------------------------------------------------------------------------------------------
+
+
+def _woff_whose_b_uses_j(tmp_path: Path, variation_sequences: bool = False) -> Path:
+    """A WOFF of A-K whose B is a composite of J: B's outline lies early in the glyf table, the one it is
+    drawn from near its end, and K after it."""
+    from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+    from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
+
+    path = build_font(tmp_path / "Src.ttf", letters="ABCDEFGHIJK")
+    font = TTFont(str(path))
+    glyf = font["glyf"]
+    component = GlyphComponent()
+    component.glyphName, component.x, component.y, component.flags = "g_J", 0, 0, 0x4
+    composite = Glyph()
+    composite.numberOfContours, composite.components = -1, [component]
+    glyf["g_B"] = composite
+    composite.recalcBounds(glyf)
+    if variation_sequences:  # a format 14 subtable (platform 0, encoding 5) beside the format 4 one
+        table = CmapSubtable.newSubtable(14)
+        table.platformID, table.platEncID, table.language = 0, 5, 0xFF
+        table.cmap, table.uvsDict = {}, {0xFE00: [(ord("A"), None)]}
+        font["cmap"].tables.append(table)
+    font.save(str(path))
+    font = TTFont(str(path))
+    font.flavor = "woff"
+    woff = tmp_path / "Src.woff"
+    font.save(str(woff))
+    return woff
+
+
+@pytest.mark.parametrize("variation_sequences", [False, True])
+def test_woff_decoder_inflates_only_the_glyphs_of_the_letters_asked_for(tmp_path, variation_sequences):
+    data = _woff_whose_b_uses_j(tmp_path, variation_sequences).read_bytes()
+    full = _outlines(woffmod.decompress_woff(data))
+    subset = _outlines(woffmod.decompress_woff(data, "B"))
+    # Inflated up to the end of J, B's component: every glyph before it comes whole, K after it empty.
+    assert not subset["g_K"][0] and full["g_K"][0]
+    assert all(subset[name] == full[name] for name in full if name != "g_K")
+    assert _outlines(fontmod._sniff(data)[1]) == full  # no letters given: every glyph inflated
+    ttf = render_font(tmp_path / "Src.ttf", "ABJ")[0].images
+    woff = render_font(tmp_path / "Src.woff", "ABJ")[0].images
+    assert woff.keys() == ttf.keys() == {"A", "B", "J"}
+    assert all((woff[letter] == ttf[letter]).all() for letter in ttf)
+
+
+def test_woff_decoder_drops_layout_tables_only_when_drawing_some_letters(tmp_path):
+    path = build_font(tmp_path / "Src.ttf")
+    font = TTFont(str(path))
+    font["GDEF"] = DefaultTable("GDEF")
+    font["GDEF"].data = bytes(12)
+    font.flavor = "woff"
+    font.save(str(tmp_path / "Src.woff"))
+    data = (tmp_path / "Src.woff").read_bytes()
+    assert "GDEF" in TTFont(io.BytesIO(woffmod.decompress_woff(data)))
+    assert "GDEF" not in TTFont(io.BytesIO(woffmod.decompress_woff(data, "AB")))
+
+
+def test_broken_woff_goes_to_freetype_which_says_why(tmp_path):
+    data = build_font(tmp_path / "W.woff", flavor="woff").read_bytes()
+    half = data[: len(data) * 3 // 4]
+    with pytest.raises((ValueError, struct.error, zlib.error)):
+        woffmod.decompress_woff(half, "A")
+    with pytest.raises(FontLoadError, match="Half.woff: truncated|Half.woff: FreeType cannot open it"):
+        open_faces(tmp_path / "Half.woff", data=half)
