@@ -1,10 +1,15 @@
+import sys
+
+import pytest
 from faults import square_or_fail
 
-from fontglyphs.workers import run_isolated
+from fontglyphs.workers import default_start_method, run_isolated
 
 
-def test_every_task_gets_one_outcome_and_bad_ones_cost_only_themselves():
-    outcomes = {o.index: o for o in run_isolated(square_or_fail, list(range(12)), workers=2, timeout=2)}
+@pytest.mark.parametrize("start_method", [None, "spawn"])  # forked on Linux by default, spawned elsewhere
+def test_every_task_gets_one_outcome_and_bad_ones_cost_only_themselves(start_method):
+    runs = run_isolated(square_or_fail, list(range(12)), workers=2, timeout=2, start_method=start_method)
+    outcomes = {o.index: o for o in runs}
     assert sorted(outcomes) == list(range(12))
     for x, outcome in outcomes.items():
         if x in (3, 5, 7, 9):
@@ -19,3 +24,7 @@ def test_every_task_gets_one_outcome_and_bad_ones_cost_only_themselves():
 
 def test_no_tasks_starts_nothing():
     assert list(run_isolated(square_or_fail, [], workers=2)) == []
+
+
+def test_workers_are_forked_only_on_linux():
+    assert default_start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
