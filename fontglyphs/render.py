@@ -49,6 +49,7 @@ from .raster import RenderOptions, encode_png, render_font
 from .workers import run_isolated
 
 JOURNAL_DIR = ".journal"  # the finished fonts of this folder: what makes a run resumable
+_JOURNAL_FORMAT = 2  # of render_font_task's result; a journal in another format is started afresh
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class RenderConfig:
 
     def fingerprint(self) -> str:
         payload = {
+            "journal": _JOURNAL_FORMAT,
             "letters": self.letters,
             "options": asdict(self.options),
             "instances": self.instances,
@@ -138,53 +140,60 @@ def _reason_kind(reason: str) -> str:
 
 
 def render_font_task(task: FontTask) -> dict:
-    """Render every face of one font file and write its PNGs; return the rows for the manifest."""
-    records, rejects = [], []
+    """Render every face of one font file and write its PNGs; return what the manifest needs of them.
+
+    The result is compact, because the parent journals it and a font's rows repeat its face's fields:
+    ``{"faces": [[face_index, instance, family, style, license, key, [[letter, pixel_sha256], ...]], ...],
+    "rejects": [[letter, reason], ...]}``, faces without an image left out; :func:`font_records` and
+    :func:`font_rejects` expand it into manifest rows."""
     data = Path(task.font_path).read_bytes()
+    letters = task.config.letters
     try:
         glyph_sets = render_font(
-            task.font_path,
-            task.config.letters,
-            task.config.options,
-            instances=task.config.instances,
-            data=data,
-            font_sha256=task.font_sha256,
+            task.font_path, letters, task.config.options, task.config.instances, data, task.font_sha256
         )
     except FontLoadError as error:
         # The row names the font already; keep only the reason.
-        reason = str(error).removeprefix(f"{task.font_path}: ")
-        return _result([], [RejectRecord(task.font_path, "*", reason)])
+        return _result([], [["*", str(error).removeprefix(f"{task.font_path}: ")]])
+    folder = {letter: f"{task.out_dir}/{letter_dirname(letter)}/" for letter in letters}
+    faces, rejects = [], []
     for glyph_set in glyph_sets:
         face = glyph_set.face
-        for letter, reason in glyph_set.skipped:
-            instance = f" [{face.instance}]" if face.instance else ""
-            rejects.append(
-                RejectRecord(task.font_path, letter, f"{reason} (face {face.face_index}{instance})")
-            )
+        where = f"face {face.face_index}" + (f" [{face.instance}]" if face.instance else "")
+        rejects += [[letter, f"{reason} ({where})"] for letter, reason in glyph_set.skipped]
+        images = []
         for letter, image in glyph_set.images.items():
-            relative = f"{letter_dirname(letter)}/{face.key}.png"
-            _write_png(f"{task.out_dir}/{relative}", encode_png(image))  # str paths: hot loop
-            records.append(
-                GlyphRecord(
-                    path=relative,
-                    letter=letter,
-                    label=task.config.letters.index(letter),
-                    key=face.key,
-                    font_path=task.font_path,
-                    font_sha256=task.font_sha256,
-                    face_index=face.face_index,
-                    instance=face.instance,
-                    family=face.family,
-                    style=face.style,
-                    license=face.license,
-                    pixel_sha256=hashlib.sha256(image.tobytes()).hexdigest(),
-                )
+            _write_png(f"{folder[letter]}{face.key}.png", encode_png(image))  # str paths: hot loop
+            images.append([letter, hashlib.sha256(image).hexdigest()])
+        if images:
+            faces.append(
+                [face.face_index, face.instance, face.family, face.style, face.license, face.key, images]
             )
-    if not records and not rejects:
-        rejects.append(RejectRecord(task.font_path, "*", "no faces"))
-    elif not records:
-        rejects.append(RejectRecord(task.font_path, "*", "no letter could be rendered"))
-    return _result(records, rejects)
+    if not faces:
+        rejects.append(["*", "no letter could be rendered" if rejects else "no faces"])
+    return _result(faces, rejects)
+
+
+def _result(faces: list[list], rejects: list[list]) -> dict:
+    return {"faces": faces, "rejects": rejects}
+
+
+def font_records(font_path: str, font_sha256: str, result: dict, letters: Sequence[str]) -> list[GlyphRecord]:
+    """The manifest rows of one font's :func:`render_font_task` result."""
+    label = {letter: index for index, letter in enumerate(letters)}
+    dirname = {letter: letter_dirname(letter) for letter in letters}
+    return [
+        GlyphRecord(
+            f"{dirname[letter]}/{key}.png", letter, label[letter], key, font_path, font_sha256,
+            face_index, instance, family, style, license, pixel_sha256,
+        )
+        for face_index, instance, family, style, license, key, images in result["faces"]
+        for letter, pixel_sha256 in images
+    ]
+
+
+def font_rejects(font_path: str, result: dict) -> list[RejectRecord]:
+    return [RejectRecord(font_path, letter, reason) for letter, reason in result["rejects"]]
 
 
 def _write_png(path: str, data: bytes) -> None:
@@ -198,14 +207,6 @@ def _write_png(path: str, data: bytes) -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
-
-
-def _result(records: list[GlyphRecord], rejects: list[RejectRecord]) -> dict:
-    """A font's rows as plain lists in field order: cheap to send between processes and to journal."""
-    return {
-        "records": [list(vars(r).values()) for r in records],
-        "rejects": [list(vars(r).values()) for r in rejects],
-    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -364,8 +365,7 @@ def render_fonts(
     try:
         for outcome in run_isolated(task_function, todo, workers=workers, timeout=timeout):
             task = todo[outcome.index]
-            failed = [RejectRecord(task.font_path, "*", outcome.error)]
-            result = outcome.value if outcome.ok else _result([], failed)
+            result = outcome.value if outcome.ok else _result([], [["*", outcome.error]])
             journal.append(task.font_path, task.font_sha256, result)
             bar.update()
     finally:
@@ -374,12 +374,11 @@ def render_fonts(
     journal.compact(unique)
 
     records = []
-    for result in journal.entries.values():
-        font_records = [GlyphRecord(*row) for row in result["records"]]
-        records += font_records
-        rejects += [RejectRecord(*row) for row in result["rejects"]]
-        summary.fonts_rendered += bool(font_records)
-        summary.faces += len({r.key for r in font_records})
+    for (font_path, font_sha256), result in journal.entries.items():
+        records += font_records(font_path, font_sha256, result, config.letters)
+        rejects += font_rejects(font_path, result)
+        summary.fonts_rendered += bool(result["faces"])
+        summary.faces += len(result["faces"])
     _check_unique_paths(records)
     write_manifest(out_dir / MANIFEST_NAME, records)
     write_rejects(out_dir / REJECTS_NAME, rejects)
