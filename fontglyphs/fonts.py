@@ -94,9 +94,16 @@ def discover_font_files(paths: Sequence[str | os.PathLike], system: bool = False
             found.append(root)
         else:
             raise UsageError(f"{root}: no such file or folder")
-    unique: dict[str, Path] = {}
+    # A file reached twice (through a symlink, a hard link or two overlapping roots) is the same inode:
+    # one stat a file, where os.path.realpath would lstat every component of its path.
+    unique: dict[tuple[int, int], Path] = {}
     for path in sorted(found, key=lambda p: p.as_posix()):
-        unique.setdefault(os.path.realpath(path), path)
+        try:
+            status = path.stat()
+        except OSError:  # a dangling symlink: kept, so that rendering rejects it with the reason
+            unique[(-1, len(unique))] = path
+            continue
+        unique.setdefault((status.st_dev, status.st_ino), path)
     return sorted(unique.values(), key=lambda p: p.as_posix())
 
 

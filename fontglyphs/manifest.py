@@ -160,6 +160,15 @@ def _from_csv(path: Path, record_type: type) -> list:
 
 
 _OPTIONAL_COLUMNS = {"split", "status", "flags"}
+MANIFEST_HEADER = ",".join(f.name for f in fields(GlyphRecord)) + "\n"
+
+
+def csv_fields(values: Iterable) -> str:
+    """``values`` as the fields of one line of a manifest (quoted as its writer quotes them), no line end:
+    lines can then be put together from pieces, each field quoted on its own, as the writer does."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(values)
+    return buffer.getvalue()
 
 
 def manifest_csv(records: Iterable[GlyphRecord]) -> str:

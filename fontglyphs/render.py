@@ -33,12 +33,14 @@ from .errors import FontGlyphsError, FontLoadError, UsageError
 from .fonts import discover_font_files, file_sha256
 from .letters import letter_dirname
 from .manifest import (
+    MANIFEST_HEADER,
     MANIFEST_NAME,
     REJECTS_NAME,
     GlyphRecord,
     RejectRecord,
     atomic_write_bytes,
     atomic_write_text,
+    csv_fields,
     read_manifest,
     read_rejects,
     sort_records,
@@ -48,6 +50,8 @@ from .manifest import (
 from .raster import RenderOptions, encode_png, render_font
 from .workers import run_isolated
 
+# The manifest columns after pixel_sha256 as render leaves them: GlyphRecord's defaults.
+_RENDERED_TAIL = "," + csv_fields([GlyphRecord.split, GlyphRecord.status, GlyphRecord.flags]) + "\n"
 JOURNAL_DIR = ".journal"  # the finished fonts of this folder: what makes a run resumable
 _JOURNAL_FORMAT = 2  # of render_font_task's result; a journal in another format is started afresh
 
@@ -144,8 +148,8 @@ def render_font_task(task: FontTask) -> dict:
 
     The result is compact, because the parent journals it and a font's rows repeat its face's fields:
     ``{"faces": [[face_index, instance, family, style, license, key, [[letter, pixel_sha256], ...]], ...],
-    "rejects": [[letter, reason], ...]}``, faces without an image left out; :func:`font_records` and
-    :func:`font_rejects` expand it into manifest rows."""
+    "rejects": [[letter, reason], ...]}``, faces without an image left out; :func:`_manifest_text` and
+    :func:`font_rejects` expand it into manifest and rejects rows."""
     data = Path(task.font_path).read_bytes()
     letters = task.config.letters
     try:
@@ -178,18 +182,29 @@ def _result(faces: list[list], rejects: list[list]) -> dict:
     return {"faces": faces, "rejects": rejects}
 
 
-def font_records(font_path: str, font_sha256: str, result: dict, letters: Sequence[str]) -> list[GlyphRecord]:
-    """The manifest rows of one font's :func:`render_font_task` result."""
+def _manifest_text(entries: dict[tuple[str, str], dict], letters: Sequence[str]) -> tuple[str, list[str]]:
+    """``manifest.csv`` of the journal's fonts, and the image paths in it.
+
+    The same bytes as :func:`fontglyphs.manifest.write_manifest` of their records (a test holds them to
+    it), written straight from the compact results: a face's fields are CSV-encoded once, not once per
+    glyph, and no record object is built, which matters at half a million rows."""
     label = {letter: index for index, letter in enumerate(letters)}
-    dirname = {letter: letter_dirname(letter) for letter in letters}
-    return [
-        GlyphRecord(
-            f"{dirname[letter]}/{key}.png", letter, label[letter], key, font_path, font_sha256,
-            face_index, instance, family, style, license, pixel_sha256,
-        )
-        for face_index, instance, family, style, license, key, images in result["faces"]
-        for letter, pixel_sha256 in images
-    ]
+    # A path is a letter's folder (alphanumeric or U+XXXX) and a face key (_safe_name): never quoted.
+    folder = {letter: letter_dirname(letter) for letter in letters}
+    letter_field = {letter: csv_fields([letter]) for letter in letters}
+    rows, owner = [], {}
+    for (font_path, font_sha256), result in entries.items():
+        for face_index, instance, family, style, license, key, images in result["faces"]:
+            face = csv_fields([key, font_path, font_sha256, face_index, instance, family, style, license])
+            for letter, pixel_sha256 in images:
+                path = f"{folder[letter]}/{key}.png"
+                if path in owner:
+                    raise FontGlyphsError(f"{font_path} and {owner[path]} both render to {path}")
+                owner[path] = font_path
+                rows.append((label[letter], key, f"{path},{letter_field[letter]},{label[letter]},{face},"
+                             f"{pixel_sha256}{_RENDERED_TAIL}"))
+    rows.sort()
+    return MANIFEST_HEADER + "".join(row for _label, _key, row in rows), list(owner)
 
 
 def font_rejects(font_path: str, result: dict) -> list[RejectRecord]:
@@ -373,18 +388,16 @@ def render_fonts(
         bar.close()
     journal.compact(unique)
 
-    records = []
-    for (font_path, font_sha256), result in journal.entries.items():
-        records += font_records(font_path, font_sha256, result, config.letters)
-        rejects += font_rejects(font_path, result)
+    for font_path, result in journal.entries.items():
+        rejects += font_rejects(font_path[0], result)
         summary.fonts_rendered += bool(result["faces"])
         summary.faces += len(result["faces"])
-    _check_unique_paths(records)
-    write_manifest(out_dir / MANIFEST_NAME, records)
+    manifest, paths = _manifest_text(journal.entries, config.letters)
+    atomic_write_text(out_dir / MANIFEST_NAME, manifest)
     write_rejects(out_dir / REJECTS_NAME, rejects)
     if not fresh:
-        _remove_stale_images(out_dir, {r.path for r in records})
-    summary.images = len(records)
+        _remove_stale_images(out_dir, set(paths))
+    summary.images = len(paths)
     summary.rejects = rejects
     summary.seconds = time.monotonic() - started
     return summary

@@ -18,7 +18,7 @@ from fontfactory import build_collection, build_font, build_variable_font, write
 from PIL import Image
 
 from fontglyphs.cli import cli
-from fontglyphs.manifest import read_manifest, read_rejects
+from fontglyphs.manifest import manifest_csv, read_manifest, read_rejects
 from fontglyphs.render import JOURNAL_DIR, Journal, RenderConfig, Shard, render_fonts
 
 LETTERS = tuple("ABCDEFGHIJ")
@@ -300,3 +300,19 @@ def test_show_draws_a_contact_sheet_of_a_slice(rendered, tmp_path):
     assert result.output.startswith("1 images") and Image.open(sheet).mode == "RGB"
     missing = CliRunner().invoke(cli, ["show", "--split", str(out), "--letter", "Z"])
     assert missing.exit_code == 2 and "no images match" in missing.output
+
+
+def test_manifest_is_what_write_manifest_writes_of_its_records(tmp_path):
+    # Names and letters that CSV must quote: the manifest is put together from pre-quoted pieces.
+    shapes = {",": "B", '"': "C", "é": "D"}  # the fixture fonts draw letters only
+    odd = 'Odd, "Quoted" Sans'
+    build_font(tmp_path / "fonts" / "Odd.ttf", 'A,"é', family=odd, style="It, alic", outlines=shapes)
+    build_font(tmp_path / "fonts" / "Plain.ttf", "A,", family="Plain", outlines=shapes)
+    out = tmp_path / "glyphs"
+    render_fonts([tmp_path / "fonts"], out, RenderConfig(tuple('A,"é')), workers=1, progress=False)
+    written = (out / "manifest.csv").read_text(encoding="utf-8")
+    records = read_manifest(out / "manifest.csv")
+    assert written == manifest_csv(records)
+    assert {r.family for r in records} == {odd, "Plain"}
+    quoted = sorted((r.letter, r.family) for r in records if r.letter in ',"')
+    assert quoted == [('"', odd), (",", odd), (",", "Plain")]
