@@ -26,6 +26,8 @@ _GLYPH_HEADER = struct.Struct(">hhhhh")
 _HEAD_INDEX_TO_LOC_FORMAT = 50
 
 _OVERLAP_SIMPLE = 0x40
+# Bytes of a point's coordinates in the glyph stream, by the low 7 bits of its flag (spec 5.2).
+_TRIPLET_BYTES = np.select([np.arange(128) < 84, np.arange(128) < 120, np.arange(128) < 124], [1, 2, 3], 4)
 
 
 # Table tags by their 6-bit index in the table directory (spec 4.1); "_" stands for a space.
@@ -98,9 +100,9 @@ def _read_tables(data: bytes) -> tuple[int, dict[bytes, tuple[bytes, int]]]:
 
 
 def _uint255_values(stream: bytes, count: int) -> np.ndarray:
-    """The ``count`` 255UInt16 values that make up ``stream``: read as plain bytes when every value is
-    one byte (a glyph rarely has a contour of 253 points or more), else decoded one by one."""
-    raw = np.frombuffer(stream, np.uint8)
+    """The first ``count`` 255UInt16 values of ``stream``: read as plain bytes when each of them is one
+    byte (a glyph rarely has a contour of 253 points or more), else decoded one by one."""
+    raw = np.frombuffer(stream, np.uint8)[:count]
     if len(raw) == count and (count == 0 or raw.max() < 253):
         return raw.astype(np.int64)
     values, pos = [], 0
@@ -138,13 +140,14 @@ def _glyph_stream_layout(
     glyph's triplets are followed by its instruction length (a 255UInt16) if it has instructions.
 
     Fast path: assume every instruction length takes one byte, place them all with one cumulative sum, and
-    accept the guess if each byte so found is a one-byte code and the stream is used up exactly; else walk
-    the stream glyph by glyph."""
+    accept the guess if each byte so found is a one-byte code (then, by induction from the first, every
+    guessed place is right) within the stream; else walk the stream glyph by glyph. The glyphs may be the
+    first ones of the font only: the stream goes on after them."""
     length_bytes = has_instructions.astype(np.int64)
     starts = _exclusive_cumsum(triplet_bytes + length_bytes)
     at = (starts[:-1] + triplet_bytes)[has_instructions]
     codes = np.frombuffer(glyph_stream + bytes(1), np.uint8)[np.minimum(at, len(glyph_stream))]
-    if starts[-1] == len(glyph_stream) and (codes.size == 0 or codes.max() < 253):
+    if starts[-1] <= len(glyph_stream) and (codes.size == 0 or codes.max() < 253):
         lengths = np.zeros(len(triplet_bytes), np.int64)
         lengths[has_instructions] = codes
         return starts[:-1], lengths
@@ -176,35 +179,34 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
     overlap = np.frombuffer(data[pos:pos + (count + 7) // 8], np.uint8) if option_flags & 1 else None
 
     contours = np.frombuffer(contour_stream, ">i2", count=count).astype(np.int64)
-    simple, composite = contours > 0, contours < 0
+    composites = np.flatnonzero(contours < 0).tolist()
+    records, wanted_ids, decoded = _composites(composite_stream, composites, count, keep)
+    # Only the first ``decoded`` glyphs are looked at: every stream holds its glyphs in glyph order, so the
+    # glyphs after the last one wanted are never reached.
+    contours = contours[:decoded]
+    simple = contours > 0
     contour_points = _uint255_values(points_stream, int(contours[simple].sum()))
     contour_glyph = np.repeat(np.flatnonzero(simple), contours[simple])
-    glyph_points = np.bincount(contour_glyph, contour_points, minlength=count).astype(np.int64)
+    glyph_points = np.bincount(contour_glyph, contour_points, minlength=decoded).astype(np.int64)
     point_start = _exclusive_cumsum(glyph_points)
     flags = np.frombuffer(flag_stream, np.uint8, count=int(point_start[-1]))
-    size = np.select([(flags & 0x7F) < 84, (flags & 0x7F) < 120, (flags & 0x7F) < 124], [1, 2, 3], 4)
-    size_start = _exclusive_cumsum(size)
+    size_start = _exclusive_cumsum(_TRIPLET_BYTES[flags & 0x7F])
     triplet_bytes = size_start[point_start[1:]] - size_start[point_start[:-1]]
-
-    # Composite records lie end to end in their own stream; only composites with instructions also take a
-    # length from the glyph stream, so they must all be walked.
-    records: dict[int, tuple[int, int, list[int]]] = {}
     has_instructions = simple.copy()
-    composite_pos = 0
-    for glyph in np.flatnonzero(composite).tolist():
-        end, instructed, components = composite_components(composite_stream, composite_pos)
-        records[glyph] = (composite_pos, end, components)
+    for glyph, (_start, _end, instructed, _components) in records.items():
         has_instructions[glyph] = instructed
-        composite_pos = end
     triplet_start, code_length = _glyph_stream_layout(glyph_stream, triplet_bytes, has_instructions)
     code_start = _exclusive_cumsum(code_length)
 
-    wanted = np.ones(count, bool) if keep is None else _with_components(keep, records, count)
+    wanted = np.ones(decoded, bool)
+    if wanted_ids is not None:
+        wanted[:] = False
+        wanted[list(wanted_ids)] = True
     bbox_bitmap = np.unpackbits(np.frombuffer(bbox_stream, np.uint8, count=((count + 31) >> 5) << 2))
-    explicit = bbox_bitmap[:count].astype(bool)
+    explicit = bbox_bitmap[:decoded].astype(bool)
     bboxes = np.frombuffer(bbox_stream, ">i2", offset=len(bbox_bitmap) // 8).reshape(-1, 4).astype(np.int64)
     glyph_bbox = np.zeros((count, 4), np.int64)
-    glyph_bbox[explicit] = bboxes[: int(explicit.sum())]
+    glyph_bbox[:decoded][explicit] = bboxes[: int(explicit.sum())]
 
     # The points of the simple glyphs rebuilt ("drawn"), numbered anew from 0, and where each one's
     # triplet starts in the glyph stream.
@@ -240,7 +242,7 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
     flag_bytes, x_bytes, y_bytes = out_flags.tobytes(), dx.astype(">i2").tobytes(), dy.astype(">i2").tobytes()
     local = dict(zip(drawn.tolist(), local_start[:-1].tolist(), strict=True))
 
-    boxes = glyph_bbox.tolist()
+    boxes = glyph_bbox[:decoded].tolist()
     lengths = np.zeros(count, np.int64)
     glyphs = []
     for glyph in np.flatnonzero(wanted & (contours != 0)).tolist():
@@ -253,7 +255,7 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
             body = b"".join((header, ends_of[glyph], struct.pack(">H", length), code,
                              flag_bytes[p0:p1], x_bytes[2 * p0:2 * p1], y_bytes[2 * p0:2 * p1]))
         else:
-            start, end, _used = records[glyph]
+            start, end, _instructed, _components = records[glyph]
             body = header + composite_stream[start:end]
             if has_instructions[glyph]:
                 body += struct.pack(">H", length) + code
@@ -264,18 +266,34 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
     return b"".join(glyphs), loca.astype(">u4").tobytes(), glyph_bbox[:, 0]
 
 
-def _with_components(
-    keep: np.ndarray, records: dict[int, tuple[int, int, list[int]]], count: int
-) -> np.ndarray:
-    """A mask of the glyphs in ``keep``, glyph 0 (.notdef) and, recursively, the components they use."""
-    wanted = np.zeros(count, bool)
-    todo = [0, *(int(g) for g in keep if 0 <= g < count)]
-    while todo:
-        glyph = todo.pop()
-        if not wanted[glyph]:
-            wanted[glyph] = True
-            todo += [c for c in records.get(glyph, (0, 0, []))[2] if 0 <= c < count]
-    return wanted
+def _composites(
+    stream: bytes, composite_glyphs: list[int], count: int, keep: np.ndarray | None
+) -> tuple[dict[int, tuple[int, int, bool, list[int]]], set[int] | None, int]:
+    """Walk the composite records (which lie end to end in glyph order) as far as the glyphs needed reach.
+
+    Returns each walked composite's (start, end, has instructions, components), the glyphs needed (those
+    in ``keep``, .notdef and, recursively, their components; None for all, when ``keep`` is None) and how
+    many leading glyphs hold them all."""
+    wanted = None if keep is None else {0, *(int(g) for g in keep if 0 <= g < count)}
+    decoded = count if wanted is None else max(wanted) + 1
+    records: dict[int, tuple[int, int, bool, list[int]]] = {}
+    pos = 0
+    for glyph in composite_glyphs:
+        if glyph >= decoded:
+            break
+        end, instructed, components = composite_components(stream, pos)
+        records[glyph] = (pos, end, instructed, components)
+        pos = end
+        if wanted is None or glyph not in wanted:
+            continue
+        todo = components[:]  # a component walked already brings its own; a later one is seen when walked
+        while todo:
+            component = todo.pop()
+            if 0 <= component < count and component not in wanted:
+                wanted.add(component)
+                decoded = max(decoded, component + 1)
+                todo += records.get(component, (0, 0, False, []))[3]
+    return records, wanted, decoded
 
 
 def _hmtx(data: bytes, hhea: bytes, count: int, x_min: np.ndarray) -> bytes:
