@@ -348,22 +348,32 @@ def _name_rank(platform: int, encoding: int, language: int) -> int | None:
     return None
 
 
-def sfnt_names(face: freetype.Face) -> dict[int, str]:
-    """The name-table strings fontglyphs uses (family, subfamily, licence), best language first."""
+def sfnt_names(data: bytes, offset: int = 0) -> dict[int, str]:
+    """The name-table strings fontglyphs uses (family, subfamily, licence), best language first, of the
+    sfnt whose header is at ``offset`` of ``data``. Read from the bytes, as FreeType reads them (a record
+    whose string lies outside the table is passed over), without a FreeType call per record: fonts
+    carry hundreds of records, for every language."""
+    table = _table_directory(data, offset).get(b"name")
+    if table is None:
+        return {}
+    start, length = table
+    if length < 6:
+        return {}
+    _format, count, storage = struct.unpack_from(">HHH", data, start)
+    count = min(count, (length - 6) // 12)
     best: dict[int, tuple[int, str]] = {}
-    record = freetype.FT_SfntName()
-    record_ref = ctypes.byref(record)
-    handle = face._FT_Face
-    for index in range(ft.FT_Get_Sfnt_Name_Count(handle)):
-        if ft.FT_Get_Sfnt_Name(handle, index, record_ref) or record.name_id not in _WANTED_NAMES:
+    for platform, encoding, language, name_id, size, at in struct.iter_unpack(
+        ">6H", data[start + 6:start + 6 + 12 * count]
+    ):
+        if name_id not in _WANTED_NAMES or storage + at + size > length:
             continue
-        rank = _name_rank(record.platform_id, record.encoding_id, record.language_id)
-        if rank is None or best.get(record.name_id, (99, ""))[0] <= rank:
+        rank = _name_rank(platform, encoding, language)
+        if rank is None or best.get(name_id, (99, ""))[0] <= rank:
             continue
-        raw = ctypes.string_at(record.string, record.string_len)
-        text = " ".join(_decode_name(record.platform_id, record.encoding_id, raw).replace("\0", "").split())
+        raw = data[start + storage + at:start + storage + at + size]
+        text = " ".join(_decode_name(platform, encoding, raw).replace("\0", "").split())
         if text:
-            best[record.name_id] = (rank, text)
+            best[name_id] = (rank, text)
     return {name_id: text for name_id, (_rank, text) in best.items()}
 
 
@@ -423,7 +433,7 @@ def _face_info(
     """``names``: the face's sfnt_names when known already (named instances share their font's)."""
     stem = Path(font.path).stem
     if face.is_sfnt:
-        names = sfnt_names(face) if names is None else names
+        names = sfnt_names(font.data, _face_offset(font, face_index)) if names is None else names
         family = names.get(_NAME_TYPO_FAMILY) or names.get(_NAME_FAMILY)
         subfamily = names.get(_NAME_TYPO_SUBFAMILY) or names.get(_NAME_SUBFAMILY)
         licence = license_id(names.get(_NAME_LICENSE, ""), names.get(_NAME_LICENSE_URL, ""))
@@ -441,6 +451,11 @@ def _broken_face(font: FontData, face_index: int, reason: str) -> LoadedFace:
     key = face_key(font.path, font.sha256, face_index, "")
     info = FaceInfo(font.path, font.sha256, font.format, face_index, "", stem, "", "unknown", key)
     return LoadedFace(info, None, reason)
+
+
+def _face_offset(font: FontData, face_index: int) -> int:
+    """Where the sfnt header of face ``face_index`` starts in the font's bytes."""
+    return _collection_offsets(font.data)[face_index] if font.format in ("TTC", "OTC") else 0
 
 
 def _check_collection_face(font: FontData, face_index: int) -> None:
@@ -472,7 +487,7 @@ def _faces_of(font: FontData, face_index: int, instances: bool) -> list[LoadedFa
         return [_broken_face(font, face_index, str(error))]
     if not named:
         return [LoadedFace(_face_info(font, face, face_index, ""), face)]
-    names = sfnt_names(face) if face.is_sfnt else None
+    names = sfnt_names(font.data, _face_offset(font, face_index)) if face.is_sfnt else None
     return [
         LoadedFace(_face_info(font, instance, face_index, name, names), instance) for name, instance in named
     ]

@@ -106,6 +106,20 @@ class FontTask:
     config: RenderConfig
 
 
+@dataclass(frozen=True)
+class _TaskRunner:
+    """A worker's side of the tasks of one run. The worker gets it once (pickled once, or inherited when
+    forked) and then each font as a (path, sha256) pair: a FontTask pickled per font would cost more than
+    drawing a glyph."""
+
+    task_function: Callable[[FontTask], dict]
+    out_dir: str
+    config: RenderConfig
+
+    def __call__(self, font: tuple[str, str]) -> dict:
+        return self.task_function(FontTask(*font, self.out_dir, self.config))
+
+
 @dataclass
 class RenderSummary:
     out_dir: Path
@@ -370,18 +384,14 @@ def render_fonts(
         (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
 
     summary = RenderSummary(out_dir=out_dir, fonts_found=len(files))
-    todo = [
-        FontTask(path, digest, str(out_dir), config)
-        for path, digest in unique
-        if not journal.finished(path, digest)
-    ]
+    todo = [(path, digest) for path, digest in unique if not journal.finished(path, digest)]
     summary.fonts_resumed = len(unique) - len(todo)
+    runner = _TaskRunner(task_function, str(out_dir), config)
     bar = tqdm(total=len(todo), desc="rendering", unit="font", disable=not progress)
     try:
-        for outcome in run_isolated(task_function, todo, workers=workers, timeout=timeout):
-            task = todo[outcome.index]
+        for outcome in run_isolated(runner, todo, workers=workers, timeout=timeout):
             result = outcome.value if outcome.ok else _result([], [["*", outcome.error]])
-            journal.append(task.font_path, task.font_sha256, result)
+            journal.append(*todo[outcome.index], result)
             bar.update()
     finally:
         journal.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from fontglyphs import raster
 from fontglyphs.errors import FontLoadError, UsageError
 from fontglyphs.fonts import glyph_index, open_faces
 from fontglyphs.raster import (
@@ -417,6 +419,12 @@ def test_png_round_trips_through_pillow(fonts):
         decoded.load()
         assert decoded.mode == "L" and decoded.size == image.shape[::-1]
         assert np.array_equal(np.asarray(decoded), image)
+
+
+@pytest.mark.parametrize("size", [0, 1, 28 * 29, 3840])
+def test_stored_idat_is_what_zlib_writes_at_level_0(size):
+    data = np.random.default_rng(size).integers(0, 256, size, np.uint8).tobytes()
+    assert raster._stored_zlib(data) == zlib.compress(data, 0)
 
 
 def test_encode_png_rejects_non_grayscale_arrays():
