@@ -6,7 +6,8 @@ worker (process start, hashing, journal, manifest and file writes included), so 
 A third row times fontglyphs' rasterizer alone (render_font + encode_png in this process, no files written):
 the gap between it and the stage is the cost of files, processes and bookkeeping.
 Rates are given per wall second and per CPU second (user + system, children included): on a shared,
-oversubscribed machine only the second is comparable between runs.
+oversubscribed machine only the second is comparable between runs. Each pipeline runs ``--repeat`` times
+(default 3), interleaved, and the medians are reported.
 
     python benchmarks/render.py fonts/ --letters A-J
     python benchmarks/render.py fonts/ --scratch /dev/shm    # without the disk's cost of creating files
@@ -19,6 +20,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -65,6 +67,22 @@ def rasterize_only(fonts: list[Path], letters: tuple[str, ...]) -> int:
     return drawn
 
 
+def render_stage(files: list[Path], letters: tuple[str, ...], out: Path) -> int:
+    return render_fonts(files, out, RenderConfig(letters), workers=1, progress=False).images
+
+
+def timed(pipeline, *args) -> tuple[int, float, float]:
+    """(glyphs, wall seconds, cpu seconds) of one run of ``pipeline``."""
+    started, cpu = time.perf_counter(), cpu_seconds()
+    count = pipeline(*args)
+    return count, time.perf_counter() - started, cpu_seconds() - cpu
+
+
+def median_run(runs: list[tuple[int, float, float]]) -> tuple[int, float, float]:
+    """The glyph count with the median wall and the median cpu time (each the middle of its own list)."""
+    return runs[0][0], statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs)
+
+
 def cpu_seconds() -> float:
     """User + system time of this process and of its finished children (the render workers)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -80,6 +98,9 @@ def main() -> None:
         "--sample", type=int, default=0, help="Use N font files spread evenly over the sorted list."
     )
     parser.add_argument(
+        "--repeat", type=int, default=3, help="Runs of each pipeline, interleaved; medians are reported."
+    )
+    parser.add_argument(
         "--scratch",
         default=None,
         help="Folder for the PNGs (e.g. /dev/shm to leave the disk's file-creation cost out).",
@@ -93,36 +114,33 @@ def main() -> None:
         files = [files[k * len(files) // args.sample] for k in range(args.sample)]
     for path in files:  # both pipelines then read the fonts from the page cache, not from the disk
         path.read_bytes()
-    scratch = Path(tempfile.mkdtemp(prefix="fontglyphs-bench-", dir=args.scratch))
-    try:
-        started, cpu = time.perf_counter(), cpu_seconds()
-        naive_count = naive_pillow(files, letters, scratch / "naive")
-        naive_seconds, naive_cpu = time.perf_counter() - started, cpu_seconds() - cpu
-
-        started, cpu = time.perf_counter(), cpu_seconds()
-        summary = render_fonts(
-            files, scratch / "fontglyphs", RenderConfig(letters), workers=1, progress=False
-        )
-        ours_seconds, ours_cpu = time.perf_counter() - started, cpu_seconds() - cpu
-
-        started, cpu = time.perf_counter(), cpu_seconds()
-        raster_count = rasterize_only(files, letters)
-        raster_seconds, raster_cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    finally:
-        shutil.rmtree(scratch)
+    runs = {"naive": [], "ours": [], "raster": []}  # (glyphs, wall s, cpu s) of each repeat
+    for _ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits every pipeline
+        scratch = Path(tempfile.mkdtemp(prefix="fontglyphs-bench-", dir=args.scratch))
+        try:
+            runs["naive"].append(timed(naive_pillow, files, letters, scratch / "naive"))
+            runs["ours"].append(timed(render_stage, files, letters, scratch / "fontglyphs"))
+            runs["raster"].append(timed(rasterize_only, files, letters))
+        finally:
+            shutil.rmtree(scratch)
+    naive, ours, raster = (median_run(runs[name]) for name in ("naive", "ours", "raster"))
 
     print(f"fonts: {len(files)} files, letters: {''.join(letters)}, cpu cores: {os.cpu_count()}")
     print(f"{'pipeline':<26}{'glyphs':>8}{'wall s':>8}{'cpu s':>8}{'glyphs/wall s':>15}{'glyphs/cpu s':>14}")
     rows = (
-        ("naive Pillow (LANCZOS)", naive_count, naive_seconds, naive_cpu),
-        ("fontglyphs render -j 1", summary.images, ours_seconds, ours_cpu),
-        ("  rasterizer alone", raster_count, raster_seconds, raster_cpu),
+        ("naive Pillow (LANCZOS)", *naive),
+        ("fontglyphs render -j 1", *ours),
+        ("  rasterizer alone", *raster),
     )
     for name, count, wall, cpu in rows:
         print(f"{name:<26}{count:>8}{wall:>8.2f}{cpu:>8.2f}{count / wall:>15,.0f}{count / cpu:>14,.0f}")
-    wall_ratio = (summary.images / ours_seconds) / (naive_count / naive_seconds)
-    cpu_ratio = (summary.images / ours_cpu) / (naive_count / naive_cpu)
-    print(f"ratio: {wall_ratio:.1f}x per wall second, {cpu_ratio:.1f}x per cpu second")
+    wall_ratio = (ours[0] / ours[1]) / (naive[0] / naive[1])
+    cpu_ratio = (ours[0] / ours[2]) / (naive[0] / naive[2])
+    repeats = f", medians of {args.repeat} interleaved runs" if args.repeat > 1 else ""
+    print(f"ratio: {wall_ratio:.1f}x per wall second, {cpu_ratio:.1f}x per cpu second{repeats}")
+    if args.repeat > 1:
+        each = [(o[0] / o[2]) / (n[0] / n[2]) for o, n in zip(runs["ours"], runs["naive"], strict=True)]
+        print("cpu ratio of each run: " + " ".join(f"{ratio:.1f}x" for ratio in each))
 
 
 if __name__ == "__main__":

@@ -523,18 +523,23 @@ def open_faces(
 # ---------------------------------------------------------------------------------------------------
 
 
-def glyph_index(face: freetype.Face, letter: str) -> int:
-    """The glyph of ``letter`` in the face's Unicode cmap; 0 (.notdef) when absent or when the face has
+def glyph_indices(face: freetype.Face, letters: Sequence[str]) -> list[int]:
+    """The glyph of each letter in the face's Unicode cmap; 0 (.notdef) when absent or when the face has
     no Unicode cmap (symbol fonts map their pictures to Private Use code points, not to letters)."""
-    charmap = face._FT_Face.contents.charmap
+    handle = face._FT_Face
+    charmap = handle.contents.charmap
     if not charmap or charmap.contents.encoding != _UNICODE:
-        return 0
-    return ft.FT_Get_Char_Index(face._FT_Face, ord(letter))
+        return [0] * len(letters)
+    return [ft.FT_Get_Char_Index(handle, ord(letter)) for letter in letters]
+
+
+def glyph_index(face: freetype.Face, letter: str) -> int:
+    return glyph_indices(face, [letter])[0]
 
 
 def letters_covered(face: freetype.Face, letters: Sequence[str]) -> list[str]:
     """The letters, in the given order, that the face's cmap maps to a real glyph."""
-    return [letter for letter in letters if glyph_index(face, letter)]
+    return [letter for letter, index in zip(letters, glyph_indices(face, letters), strict=True) if index]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import freetype.raw as ft
 import numpy as np
 
 from .errors import FontLoadError, UsageError
-from .fonts import FaceInfo, ft_error_message, glyph_index, open_faces
+from .fonts import FaceInfo, ft_error_message, glyph_indices, open_faces
 
 FIT_MODES = ("stretch", "contain")
 MAX_SIZE = 1024
@@ -234,8 +234,7 @@ def render_font(
             glyphs.skipped = [(letter, face.error) for letter in letters]
         else:
             outline = _Outline(face.ft)
-            for letter in letters:
-                index = glyph_index(face.ft, letter)
+            for letter, index in zip(letters, glyph_indices(face.ft, letters), strict=True):
                 if not index:
                     glyphs.skipped.append((letter, "not in cmap"))
                     continue

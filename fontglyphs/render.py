@@ -246,12 +246,16 @@ def _write_png(path: str, data: bytes) -> None:
 class Journal:
     """The fonts a render folder has finished, one JSON line each: ``[font path, font sha256, result]``.
 
-    The parent appends a line (one ``write`` to an ``O_APPEND`` file) after a font's PNGs are all written,
-    so a font in the journal is complete on disk. One file for the run, not one per font: creating a file
-    can cost the kernel more than drawing the font's glyphs. A run killed mid-append leaves at most a torn
-    last line, which the next run cuts off, so that font is simply rendered again. A journal written
-    under other letters or options describes other pixels and is started afresh.
+    The parent appends a line after a font's PNGs are all written, so a font in the journal is complete on
+    disk. One file for the run, not one per font: creating a file can cost the kernel more than drawing
+    the font's glyphs. Lines are written in batches (one ``write`` to an ``O_APPEND`` file every
+    ``FLUSH_SECONDS`` or 64 KiB): a run killed loses at most that last batch, whose fonts the next run
+    renders again, and a torn last line, which it cuts off. A journal written under other letters or
+    options describes other pixels and is started afresh.
     """
+
+    FLUSH_SECONDS = 0.5
+    FLUSH_BYTES = 1 << 16
 
     def __init__(self, out_dir: Path, fingerprint: str):
         """The journal of ``out_dir`` for renders whose RenderConfig has this fingerprint."""
@@ -267,6 +271,9 @@ class Journal:
         self.lines = 0  # lines in the file, counting damaged ones and repeats: compact drops those
         self.entries = self._load()
         self._fd: int | None = None
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._flushed_at = time.monotonic()
 
     @staticmethod
     def fingerprint_of(out_dir: Path) -> str | None:
@@ -294,13 +301,29 @@ class Journal:
         return (font_path, font_sha256) in self.entries
 
     def append(self, font_path: str, font_sha256: str, result: dict) -> None:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.write(self._fd, (json.dumps([font_path, font_sha256, result]) + "\n").encode())
+        line = self._line(font_path, font_sha256, result)
+        self._pending.append(line)
+        self._pending_bytes += len(line)
         self.entries[font_path, font_sha256] = result
         self.lines += 1
+        due = time.monotonic() >= self._flushed_at + self.FLUSH_SECONDS
+        if due or self._pending_bytes >= self.FLUSH_BYTES:
+            self.flush()
+
+    @staticmethod
+    def _line(font_path: str, font_sha256: str, result: dict) -> str:
+        return json.dumps([font_path, font_sha256, result], separators=(",", ":")) + "\n"
+
+    def flush(self) -> None:
+        if self._pending:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.write(self._fd, "".join(self._pending).encode())
+            self._pending, self._pending_bytes = [], 0
+        self._flushed_at = time.monotonic()
 
     def close(self) -> None:
+        self.flush()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -311,7 +334,7 @@ class Journal:
         self.close()
         kept = {font: self.entries[font] for font in keep if font in self.entries}
         if self.lines != len(kept) or not self.path.is_file():
-            text = "".join(json.dumps([*font, result]) + "\n" for font, result in kept.items())
+            text = "".join(self._line(*font, result) for font, result in kept.items())
             atomic_write_text(self.path, text)
             self.lines = len(kept)
         self.entries = kept

@@ -33,19 +33,21 @@ def composite_components(stream: bytes, pos: int) -> tuple[int, bool, list[int]]
             return pos, instructions, glyphs
 
 
-def build_sfnt(flavor: int, tables: dict[bytes, bytes]) -> bytes:
-    """An sfnt of ``tables`` for FreeType to read from memory. Table checksums are left 0: FreeType never
-    checks them, and summing a megabyte glyf table would cost more than drawing ten letters from it."""
+def build_sfnt(flavor: int, tables: dict[bytes, bytes | memoryview]) -> bytes:
+    """An sfnt of ``tables`` for FreeType to read from memory, put together with one copy of each table.
+    Table checksums are left 0: FreeType never checks them, and summing a megabyte glyf table would
+    cost more than drawing ten letters from it."""
     count = len(tables)
     power = 1 << (count.bit_length() - 1)
-    header = struct.pack(">IHHHH", flavor, count, 16 * power, power.bit_length() - 1, 16 * (count - power))
-    records, bodies, offset = [], [], 12 + 16 * count
+    pieces = [struct.pack(">IHHHH", flavor, count, 16 * power, power.bit_length() - 1, 16 * (count - power))]
+    bodies, offset = [], 12 + 16 * count
     for tag in sorted(tables):
         table = tables[tag]
-        records.append(struct.pack(">4sIII", tag, 0, offset, len(table)))
-        bodies.append(table + bytes(-len(table) % 4))
-        offset += len(bodies[-1])
-    return header + b"".join(records) + b"".join(bodies)
+        pad = -len(table) % 4
+        pieces.append(struct.pack(">4sIII", tag, 0, offset, len(table)))
+        bodies += [table, bytes(pad)] if pad else [table]
+        offset += len(table) + pad
+    return b"".join(pieces + bodies)
 
 
 def cmap_glyphs(cmap: bytes, chars: str) -> list[int] | None:
