@@ -30,6 +30,7 @@ from pathlib import Path
 
 import freetype
 import freetype.raw as ft
+import numpy as np
 
 from .errors import FontLoadError, UsageError
 
@@ -40,7 +41,7 @@ _BITMAP_TABLES = (b"EBDT", b"CBDT", b"sbix", b"bdat")
 _UNICODE = freetype.FT_ENCODINGS["FT_ENCODING_UNICODE"]
 _NAME_FAMILY, _NAME_SUBFAMILY, _NAME_LICENSE, _NAME_LICENSE_URL = 1, 2, 13, 14
 _NAME_TYPO_FAMILY, _NAME_TYPO_SUBFAMILY = 16, 17
-_WANTED_NAMES = frozenset((1, 2, 13, 14, 16, 17))
+_WANTED_NAMES = np.isin(np.arange(1 << 16), (1, 2, 13, 14, 16, 17))  # by name ID: a font has hundreds
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -120,6 +121,14 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def file_stem(path: str | os.PathLike) -> str:
+    """``Path(path).stem`` as Python 3.11 defines it ("a.tar.gz" -> "a.tar", ".hidden" and "x." unchanged),
+    without building a Path: keys are derived from it once per face, and must not change with Python."""
+    name = os.path.basename(os.fspath(path))
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
 def _safe_name(text: str, limit: int = 48) -> str:
     """ASCII letters, digits, '.', '_' and '-' only: safe as a file name on every OS and in a URL."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -130,7 +139,7 @@ def face_key(path: str | os.PathLike, font_sha256: str, face_index: int, instanc
     """``<file stem>[-<instance>]-<8 hex>``: readable, and unique per face because the hex digest
     covers the font's bytes, the face index and the instance (renaming a file changes only the stem)."""
     digest = hashlib.sha256(f"{font_sha256}\0{face_index}\0{instance}".encode()).hexdigest()[:8]
-    parts = [_safe_name(Path(path).stem) or "font"]
+    parts = [_safe_name(file_stem(path)) or "font"]
     if instance:
         parts.append(_safe_name(instance) or "instance")
     return "-".join([*parts, digest])
@@ -361,11 +370,10 @@ def sfnt_names(data: bytes, offset: int = 0) -> dict[int, str]:
         return {}
     _format, count, storage = struct.unpack_from(">HHH", data, start)
     count = min(count, (length - 6) // 12)
+    records = np.frombuffer(data, ">u2", 6 * count, start + 6).reshape(count, 6)
     best: dict[int, tuple[int, str]] = {}
-    for platform, encoding, language, name_id, size, at in struct.iter_unpack(
-        ">6H", data[start + 6:start + 6 + 12 * count]
-    ):
-        if name_id not in _WANTED_NAMES or storage + at + size > length:
+    for platform, encoding, language, name_id, size, at in records[_WANTED_NAMES[records[:, 3]]].tolist():
+        if storage + at + size > length:
             continue
         rank = _name_rank(platform, encoding, language)
         if rank is None or best.get(name_id, (99, ""))[0] <= rank:
@@ -431,7 +439,7 @@ def _face_info(
     font: FontData, face: freetype.Face, face_index: int, instance: str, names: dict[int, str] | None = None
 ) -> FaceInfo:
     """``names``: the face's sfnt_names when known already (named instances share their font's)."""
-    stem = Path(font.path).stem
+    stem = file_stem(font.path)
     if face.is_sfnt:
         names = sfnt_names(font.data, _face_offset(font, face_index)) if names is None else names
         family = names.get(_NAME_TYPO_FAMILY) or names.get(_NAME_FAMILY)
@@ -447,7 +455,7 @@ def _face_info(
 
 
 def _broken_face(font: FontData, face_index: int, reason: str) -> LoadedFace:
-    stem = Path(font.path).stem
+    stem = file_stem(font.path)
     key = face_key(font.path, font.sha256, face_index, "")
     info = FaceInfo(font.path, font.sha256, font.format, face_index, "", stem, "", "unknown", key)
     return LoadedFace(info, None, reason)

@@ -26,6 +26,7 @@ import ctypes
 import functools
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -139,6 +140,17 @@ class _Canvas:
         return self.pixels.copy()
 
 
+_THREAD = threading.local()
+
+
+def _canvas(size: int) -> _Canvas:
+    """This thread's canvas of ``size``: setting one up costs as much as drawing two glyphs."""
+    canvases = _THREAD.__dict__.setdefault("canvases", {})
+    if size not in canvases:
+        canvases[size] = _Canvas(size)
+    return canvases[size]
+
+
 class GlyphError(FontLoadError):
     """One glyph that FreeType cannot load or rasterize; the font's other glyphs may be fine."""
 
@@ -210,7 +222,7 @@ def render_glyph(
 ) -> np.ndarray | None:
     """Glyph ``index`` of ``face`` as a (size, size) uint8 image; None when it has no ink (no outline,
     an ink box of zero width or height, or no coverage). Raises GlyphError when FreeType cannot draw it."""
-    return _draw(_Outline(face), index, options, _Canvas(options.size))
+    return _draw(_Outline(face), index, options, _canvas(options.size))
 
 
 def render_font(
@@ -226,7 +238,7 @@ def render_font(
     whole file is unusable; a single unusable face of a collection skips all its letters with the reason.
     ``data`` (the file's bytes) and ``font_sha256`` (their hash) save reading and hashing them again."""
     options.validate()
-    canvas = _Canvas(options.size)
+    canvas = _canvas(options.size)
     sets = []
     for face in open_faces(path, instances, data, font_sha256, chars="".join(letters)):
         glyphs = GlyphSet(face.info)

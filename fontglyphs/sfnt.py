@@ -69,15 +69,18 @@ def cmap_glyphs(cmap: bytes, chars: str) -> list[int] | None:
                 for k in range(4)
             )
             range_at = offset + 16 + 6 * segments  # where idRangeOffset[0] lies
-            for code, segment in zip(codes, np.searchsorted(ends, codes).tolist(), strict=True):
-                if segment == segments or starts[segment] > code:
+            found = np.searchsorted(ends, codes)
+            at = np.minimum(found, segments - 1)  # plain ints from here: numpy scalars are slow one by one
+            picked = (starts[at].tolist(), deltas[at].tolist(), ranges[at].tolist())
+            for code, segment, start, delta, range_offset in zip(codes, found.tolist(), *picked, strict=True):
+                if segment == segments or start > code:
                     continue
-                if ranges[segment] == 0:
-                    glyphs.append((code + int(deltas[segment])) & 0xFFFF)
-                else:
-                    at = range_at + 2 * segment + int(ranges[segment]) + 2 * (code - int(starts[segment]))
-                    glyph = struct.unpack_from(">H", cmap, at)[0]
-                    glyphs.append((glyph + int(deltas[segment])) & 0xFFFF if glyph else 0)
+                if range_offset == 0:
+                    glyphs.append((code + delta) & 0xFFFF)
+                    continue
+                where = range_at + 2 * segment + range_offset + 2 * (code - start)
+                glyph = struct.unpack_from(">H", cmap, where)[0]
+                glyphs.append((glyph + delta) & 0xFFFF if glyph else 0)
         elif fmt == 12:
             (groups,) = struct.unpack_from(">I", cmap, offset + 12)
             table = np.frombuffer(cmap, ">u4", 3 * groups, offset + 16).reshape(-1, 3).astype(np.int64)

@@ -446,3 +446,12 @@ def test_broken_woff_goes_to_freetype_which_says_why(tmp_path):
         woffmod.decompress_woff(half, "A")
     with pytest.raises(FontLoadError, match="Half.woff: truncated|Half.woff: FreeType cannot open it"):
         open_faces(tmp_path / "Half.woff", data=half)
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [("Plain.ttf", "Plain"), ("a.tar.gz", "a.tar"), (".hidden", ".hidden"), ("x.", "x."), ("noext", "noext"),
+     ("dir/Sub.Font.otf", "Sub.Font"), ("...", "...")],
+)
+def test_file_stem_is_what_keys_are_made_of(name, stem):
+    assert fontmod.file_stem(name) == stem
