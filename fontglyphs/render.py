@@ -201,24 +201,27 @@ def _manifest_text(entries: dict[tuple[str, str], dict], letters: Sequence[str])
 
     The same bytes as :func:`fontglyphs.manifest.write_manifest` of their records (a test holds them to
     it), written straight from the compact results: a face's fields are CSV-encoded once, not once per
-    glyph, and no record object is built, which matters at half a million rows."""
-    label = {letter: index for index, letter in enumerate(letters)}
-    # A path is a letter's folder (alphanumeric or U+XXXX) and a face key (_safe_name): never quoted.
-    folder = {letter: letter_dirname(letter) for letter in letters}
-    letter_field = {letter: csv_fields([letter]) for letter in letters}
-    rows, owner = [], {}
+    glyph, no record object is built, and the rows come out in the manifest's order (label, then key)
+    from the faces sorted once by key, which matters at half a million rows."""
+    faces, owner = [], {}
     for (font_path, font_sha256), result in entries.items():
         for face_index, instance, family, style, license, key, images in result["faces"]:
-            face = csv_fields([key, font_path, font_sha256, face_index, instance, family, style, license])
-            for letter, pixel_sha256 in images:
-                path = f"{folder[letter]}/{key}.png"
-                if path in owner:
-                    raise FontGlyphsError(f"{font_path} and {owner[path]} both render to {path}")
-                owner[path] = font_path
-                rows.append((label[letter], key, f"{path},{letter_field[letter]},{label[letter]},{face},"
-                             f"{pixel_sha256}{_RENDERED_TAIL}"))
-    rows.sort()
-    return MANIFEST_HEADER + "".join(row for _label, _key, row in rows), list(owner)
+            if key in owner:
+                raise FontGlyphsError(f"{font_path} and {owner[key]} both render to {key}.png")
+            owner[key] = font_path
+            fields = csv_fields([key, font_path, font_sha256, face_index, instance, family, style, license])
+            faces.append((key, fields, dict(images)))
+    faces.sort()
+    lines, paths = [MANIFEST_HEADER], []
+    for label, letter in enumerate(letters):
+        # A path is a letter's folder (alphanumeric or U+XXXX) and a face key (_safe_name): never quoted.
+        folder, letter_field = letter_dirname(letter), csv_fields([letter])
+        for key, fields, images in faces:
+            if letter in images:
+                path = f"{folder}/{key}.png"
+                paths.append(path)
+                lines.append(f"{path},{letter_field},{label},{fields},{images[letter]}{_RENDERED_TAIL}")
+    return "".join(lines), paths
 
 
 def font_rejects(font_path: str, result: dict) -> list[RejectRecord]:
@@ -310,9 +313,11 @@ class Journal:
         if due or self._pending_bytes >= self.FLUSH_BYTES:
             self.flush()
 
-    @staticmethod
-    def _line(font_path: str, font_sha256: str, result: dict) -> str:
-        return json.dumps([font_path, font_sha256, result], separators=(",", ":")) + "\n"
+    _ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps with options would make one per line
+
+    @classmethod
+    def _line(cls, font_path: str, font_sha256: str, result: dict) -> str:
+        return cls._ENCODER.encode([font_path, font_sha256, result]) + "\n"
 
     def flush(self) -> None:
         if self._pending:
