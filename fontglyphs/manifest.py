@@ -163,11 +163,24 @@ _OPTIONAL_COLUMNS = {"split", "status", "flags"}
 MANIFEST_HEADER = ",".join(f.name for f in fields(GlyphRecord)) + "\n"
 
 
+class _FieldWriter(threading.local):
+    """A CSV writer of this thread's, kept: making one costs more than the line it writes."""
+
+    def __init__(self):
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="")
+
+
+_FIELD_WRITER = _FieldWriter()
+
+
 def csv_fields(values: Iterable) -> str:
     """``values`` as the fields of one line of a manifest (quoted as its writer quotes them), no line end:
     lines can then be put together from pieces, each field quoted on its own, as the writer does."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(values)
+    buffer = _FIELD_WRITER.buffer
+    buffer.seek(0)
+    buffer.truncate()
+    _FIELD_WRITER.writer.writerow(values)
     return buffer.getvalue()
 
 

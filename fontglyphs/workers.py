@@ -14,6 +14,7 @@ from __future__ import annotations
 import faulthandler
 import multiprocessing
 import os
+import selectors
 import signal
 import sys
 import time
@@ -21,7 +22,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any
 
 
@@ -157,21 +158,39 @@ def run_isolated(
     count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     pending = list(range(len(tasks)))[::-1]  # pop() from the end gives tasks in order
     pool = [_Worker(context, func) for _ in range(count)]
+    # One selector for the whole run, holding the pipe and the process sentinel of each busy worker:
+    # multiprocessing.connection.wait would build and tear down one for every result.
+    selector = selectors.DefaultSelector()
+    watched: set[int] = set()
 
-    def feed(worker: _Worker) -> None:
-        while len(worker.queue) < _TASKS_IN_FLIGHT and pending:
+    def watch(slot: int) -> None:
+        """Hold the worker's handles while it has tasks, and only then."""
+        worker = pool[slot]
+        handles = (worker.conn, worker.process.sentinel)
+        if worker.queue and slot not in watched:
+            for handle in handles:
+                selector.register(handle, selectors.EVENT_READ)
+            watched.add(slot)
+        elif not worker.queue and slot in watched:
+            for handle in handles:
+                selector.unregister(handle)
+            watched.discard(slot)
+
+    def feed(slot: int) -> None:
+        while len(pool[slot].queue) < _TASKS_IN_FLIGHT and pending:
             index = pending.pop()
-            worker.send(index, tasks[index])
+            pool[slot].send(index, tasks[index])
+        watch(slot)
 
     try:
-        for worker in pool:
-            feed(worker)
+        for slot in range(count):
+            feed(slot)
         remaining = len(tasks)
         while remaining:
             busy = [w for w in pool if w.queue]
             deadline = min((w.started + timeout for w in busy), default=None) if timeout else None
             wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=wait_for)
+            ready = {key.fileobj for key, _events in selector.select(wait_for)}
             for slot, worker in enumerate(pool):
                 if not worker.queue:
                     continue
@@ -188,12 +207,15 @@ def run_isolated(
                     # front of the line again, for the worker that replaces this one.
                     outcomes.append(Outcome(worker.queue.popleft(), error=failure))
                     pending.extend(reversed(worker.queue))
+                    worker.queue.clear()
+                    watch(slot)
                     worker.kill()
-                    worker = pool[slot] = _Worker(context, func)
+                    pool[slot] = _Worker(context, func)
                 remaining -= len(outcomes)
                 yield from outcomes
-                feed(worker)
+                feed(slot)
     finally:
+        selector.close()
         for worker in pool:
             if worker.queue:
                 worker.kill()
