@@ -26,9 +26,11 @@ _ENTRY = struct.Struct(">4sIIII")  # tag, offset, compressed length, original le
 _HEAD_INDEX_TO_LOC_FORMAT = 50
 
 # Tables no outline, metric or name that FreeType gives us comes from; dropped when only some letters are
-# drawn. The hinting tables (cvt, fpgm, prep) stay: FreeType hints "tricky" fonts even when told not to.
-_UNUSED = frozenset((b"GSUB", b"GPOS", b"GDEF", b"BASE", b"JSTF", b"MATH", b"DSIG", b"kern", b"hdmx",
-                     b"LTSH", b"VDMX"))
+# drawn: layout (OpenType and Graphite), kerning, device metrics, the signature, and post, whose glyph names
+# are most of a web font's table bytes after its outlines. The hinting tables (cvt, fpgm, prep) stay:
+# FreeType hints "tricky" fonts even when told not to.
+_UNUSED = frozenset((b"GSUB", b"GPOS", b"GDEF", b"BASE", b"JSTF", b"MATH", b"Silf", b"Glat", b"Gloc",
+                     b"Feat", b"Sill", b"DSIG", b"kern", b"hdmx", b"LTSH", b"VDMX", b"post"))
 
 
 def _inflate(data: bytes, offset: int, stored: int, length: int) -> bytes:

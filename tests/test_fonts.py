@@ -11,6 +11,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import freetype
 import pytest
 from click.testing import CliRunner
 from fontfactory import (
@@ -455,3 +456,14 @@ def test_broken_woff_goes_to_freetype_which_says_why(tmp_path):
 )
 def test_file_stem_is_what_keys_are_made_of(name, stem):
     assert fontmod.file_stem(name) == stem
+
+
+def test_woff_whose_header_miscounts_its_length_still_renders(tmp_path):
+    # Seen in the wild (a @fontsource build): 28 bytes past the length the header gives, which FreeType's
+    # own WOFF reader refuses ("broken table"); the tables themselves are sound.
+    data = build_font(tmp_path / "Src.woff", flavor="woff").read_bytes() + bytes(28)
+    padded = tmp_path / "Padded.woff"
+    padded.write_bytes(data)
+    with pytest.raises(freetype.FT_Exception):
+        freetype.Face(str(padded))
+    assert render_font(padded, "ABC")[0].images.keys() == {"A", "B", "C"}
