@@ -67,18 +67,21 @@ def system_font_dirs() -> list[Path]:
     return [path for path in candidates if path.is_dir()]
 
 
-def _walk_fonts(directory: Path) -> Iterator[Path]:
-    # os.walk with followlinks, guarded against symlink loops by the real paths already seen.
-    seen: set[str] = set()
+def _walk_fonts(directory: Path) -> Iterator[str]:
+    # os.walk with followlinks, guarded against symlink loops by the folders (device, inode) already seen.
+    seen: set[tuple[int, int]] = set()
     for root, dirs, files in os.walk(directory, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
+        status = os.stat(root)
+        if (status.st_dev, status.st_ino) in seen:
             dirs[:] = []
             continue
-        seen.add(real)
-        for name in files:
-            if name.lower().endswith(FONT_SUFFIXES):
-                yield Path(root) / name
+        seen.add((status.st_dev, status.st_ino))
+        yield from (os.path.join(root, name) for name in files if name.lower().endswith(FONT_SUFFIXES))
+
+
+def _posix(path: str) -> str:
+    """The sort key of a path: ``Path(path).as_posix()``, without building the Path."""
+    return path.replace(os.sep, "/") if os.sep != "/" else path
 
 
 def discover_font_files(paths: Sequence[str | os.PathLike], system: bool = False) -> list[Path]:
@@ -88,25 +91,25 @@ def discover_font_files(paths: Sequence[str | os.PathLike], system: bool = False
     its suffix, so that the render stage can reject it with a reason rather than ignore it silently.
     """
     roots = [Path(p) for p in paths] + (system_font_dirs() if system else [])
-    found: list[Path] = []
+    found: list[str] = []
     for root in roots:
         if root.is_dir():
             found.extend(_walk_fonts(root))
         elif root.is_file():
-            found.append(root)
+            found.append(str(root))
         else:
             raise UsageError(f"{root}: no such file or folder")
     # A file reached twice (through a symlink, a hard link or two overlapping roots) is the same inode:
     # one stat a file, where os.path.realpath would lstat every component of its path.
-    unique: dict[tuple[int, int], Path] = {}
-    for path in sorted(found, key=lambda p: p.as_posix()):
+    unique: dict[tuple[int, int], str] = {}
+    for path in sorted(found, key=_posix):
         try:
-            status = path.stat()
+            status = os.stat(path)
         except OSError:  # a dangling symlink: kept, so that rendering rejects it with the reason
             unique[(-1, len(unique))] = path
             continue
         unique.setdefault((status.st_dev, status.st_ino), path)
-    return sorted(unique.values(), key=lambda p: p.as_posix())
+    return [Path(path) for path in sorted(unique.values(), key=_posix)]
 
 
 # ---------------------------------------------------------------------------------------------------
