@@ -160,8 +160,10 @@ class _Outline:
 
     def __init__(self, face: freetype.Face):
         self.handle = face._FT_Face
-        self.slot = self.handle.contents.glyph
-        self.ref = ctypes.byref(self.slot.contents.outline)
+        # Views of the face's one glyph slot, which every load refills: made once, not once a glyph.
+        self.slot = self.handle.contents.glyph.contents
+        self.outline = self.slot.outline
+        self.ref = ctypes.byref(self.outline)
         self.bbox = freetype.FT_BBox()
         self.bbox_ref = ctypes.byref(self.bbox)
         self.matrix = freetype.FT_Matrix()
@@ -172,10 +174,9 @@ class _Outline:
         error = ft.FT_Load_Glyph(self.handle, index, _LOAD_FLAGS)
         if error:
             raise GlyphError(f"glyph {index} does not load ({ft_error_message(error)})")
-        slot = self.slot.contents
-        if slot.format != _OUTLINE_FORMAT:
+        if self.slot.format != _OUTLINE_FORMAT:
             raise GlyphError(f"glyph {index} is not an outline")
-        return slot.outline.n_points > 0
+        return self.outline.n_points > 0
 
     def box(self) -> tuple[int, int, int, int]:
         error = ft.FT_Outline_Get_BBox(self.ref, self.bbox_ref)
