@@ -14,6 +14,7 @@ from __future__ import annotations
 import faulthandler
 import multiprocessing
 import os
+import select
 import selectors
 import signal
 import sys
@@ -22,7 +23,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 
@@ -108,7 +109,7 @@ class _Worker:
                 self.queue.popleft()
                 self.started = time.monotonic()
                 outcomes.append(Outcome(index, value, error))
-                if not self.queue or not self.conn.poll():
+                if not self.queue or not _Watcher.readable(self.conn):
                     return outcomes
         except (EOFError, OSError):  # the pipe closed: the worker died
             return outcomes
@@ -126,6 +127,47 @@ class _Worker:
             pass
         self.process.join(timeout=5)
         self.kill()
+
+
+class _Watcher:
+    """The pipes and process sentinels of the busy workers, waited on together.
+
+    On POSIX one selector serves the whole run: multiprocessing.connection.wait builds and tears one down
+    on every call, which at thousands of fonts a second costs the parent more than the fonts' journal.
+    Windows pipes cannot be selected, so there it is connection.wait after all."""
+
+    POSIX = os.name == "posix"
+
+    def __init__(self):
+        self.handles: set = set()
+        self.selector = selectors.DefaultSelector() if self.POSIX else None
+
+    def add(self, handle) -> None:
+        self.handles.add(handle)
+        if self.selector:
+            self.selector.register(handle, selectors.EVENT_READ)
+
+    def remove(self, handle) -> None:
+        self.handles.discard(handle)
+        if self.selector:
+            self.selector.unregister(handle)
+
+    def wait(self, timeout: float | None) -> set:
+        """The handles that are ready (readable, or the process ended) within ``timeout`` seconds."""
+        if self.selector:
+            return {key.fileobj for key, _events in self.selector.select(timeout)}
+        return set(wait(list(self.handles), timeout=timeout))
+
+    def close(self) -> None:
+        if self.selector:
+            self.selector.close()
+
+    @classmethod
+    def readable(cls, conn: Connection) -> bool:
+        """Whether ``conn`` has data waiting, without blocking."""
+        if cls.POSIX:
+            return bool(select.select([conn], [], [], 0)[0])
+        return conn.poll()
 
 
 def default_start_method() -> str:
@@ -158,22 +200,20 @@ def run_isolated(
     count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     pending = list(range(len(tasks)))[::-1]  # pop() from the end gives tasks in order
     pool = [_Worker(context, func) for _ in range(count)]
-    # One selector for the whole run, holding the pipe and the process sentinel of each busy worker:
-    # multiprocessing.connection.wait would build and tear down one for every result.
-    selector = selectors.DefaultSelector()
+    watcher = _Watcher()
     watched: set[int] = set()
 
     def watch(slot: int) -> None:
-        """Hold the worker's handles while it has tasks, and only then."""
+        """Watch the worker's pipe and sentinel while it has tasks, and only then."""
         worker = pool[slot]
         handles = (worker.conn, worker.process.sentinel)
         if worker.queue and slot not in watched:
             for handle in handles:
-                selector.register(handle, selectors.EVENT_READ)
+                watcher.add(handle)
             watched.add(slot)
         elif not worker.queue and slot in watched:
             for handle in handles:
-                selector.unregister(handle)
+                watcher.remove(handle)
             watched.discard(slot)
 
     def feed(slot: int) -> None:
@@ -190,7 +230,7 @@ def run_isolated(
             busy = [w for w in pool if w.queue]
             deadline = min((w.started + timeout for w in busy), default=None) if timeout else None
             wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready = {key.fileobj for key, _events in selector.select(wait_for)}
+            ready = watcher.wait(wait_for)
             for slot, worker in enumerate(pool):
                 if not worker.queue:
                     continue
@@ -215,7 +255,7 @@ def run_isolated(
                 yield from outcomes
                 feed(slot)
     finally:
-        selector.close()
+        watcher.close()
         for worker in pool:
             if worker.queue:
                 worker.kill()

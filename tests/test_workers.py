@@ -3,11 +3,15 @@ import sys
 import pytest
 from faults import square_or_fail
 
-from fontglyphs.workers import default_start_method, run_isolated
+from fontglyphs.workers import _Watcher, default_start_method, run_isolated
 
 
-@pytest.mark.parametrize("start_method", [None, "spawn"])  # forked on Linux by default, spawned elsewhere
-def test_every_task_gets_one_outcome_and_bad_ones_cost_only_themselves(start_method):
+@pytest.mark.parametrize(
+    ("start_method", "posix"),
+    [(None, True), ("spawn", True), (None, False)],  # forked on Linux, spawned elsewhere; Windows' wait
+)
+def test_each_task_gets_one_outcome_and_bad_ones_cost_only_themselves(monkeypatch, start_method, posix):
+    monkeypatch.setattr(_Watcher, "POSIX", posix)
     runs = run_isolated(square_or_fail, list(range(12)), workers=2, timeout=2, start_method=start_method)
     outcomes = {o.index: o for o in runs}
     assert sorted(outcomes) == list(range(12))
