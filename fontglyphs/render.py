@@ -53,7 +53,7 @@ from .workers import run_isolated
 # The manifest columns after pixel_sha256 as render leaves them: GlyphRecord's defaults.
 _RENDERED_TAIL = "," + csv_fields([GlyphRecord.split, GlyphRecord.status, GlyphRecord.flags]) + "\n"
 JOURNAL_DIR = ".journal"  # the finished fonts of this folder: what makes a run resumable
-_JOURNAL_FORMAT = 2  # of render_font_task's result; a journal in another format is started afresh
+_JOURNAL_FORMAT = 3  # of its lines; a journal in another format is started afresh
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class Shard:
 @dataclass(frozen=True)
 class FontTask:
     font_path: str
-    font_sha256: str
+    font_sha256: str  # "" when the parent did not hash the file: the worker hashes the bytes it reads
     out_dir: str
     config: RenderConfig
 
@@ -161,18 +161,23 @@ def render_font_task(task: FontTask) -> dict:
     """Render every face of one font file and write its PNGs; return what the manifest needs of them.
 
     The result is compact, because the parent journals it and a font's rows repeat its face's fields:
-    ``{"faces": [[face_index, instance, family, style, license, key, [[letter, pixel_sha256], ...]], ...],
-    "rejects": [[letter, reason], ...]}``, faces without an image left out; :func:`_manifest_text` and
+    ``{"sha256": font_sha256, "faces": [[face_index, instance, family, style, license, key,
+    [[letter, pixel_sha256], ...]], ...], "rejects": [[letter, reason], ...]}``, faces without an image
+    left out; :func:`_manifest_text` and
     :func:`font_rejects` expand it into manifest and rejects rows."""
-    data = Path(task.font_path).read_bytes()
     letters = task.config.letters
     try:
+        data = Path(task.font_path).read_bytes()
+    except OSError as error:
+        return _result([], [["*", f"unreadable file ({error.strerror or error})"]])
+    digest = task.font_sha256 or hashlib.sha256(data).hexdigest()
+    try:
         glyph_sets = render_font(
-            task.font_path, letters, task.config.options, task.config.instances, data, task.font_sha256
+            task.font_path, letters, task.config.options, task.config.instances, data, digest
         )
     except FontLoadError as error:
         # The row names the font already; keep only the reason.
-        return _result([], [["*", str(error).removeprefix(f"{task.font_path}: ")]])
+        return _result([], [["*", str(error).removeprefix(f"{task.font_path}: ")]], digest)
     folder = {letter: f"{task.out_dir}/{letter_dirname(letter)}/" for letter in letters}
     faces, rejects = [], []
     for glyph_set in glyph_sets:
@@ -189,14 +194,14 @@ def render_font_task(task: FontTask) -> dict:
             )
     if not faces:
         rejects.append(["*", "no letter could be rendered" if rejects else "no faces"])
-    return _result(faces, rejects)
+    return _result(faces, rejects, digest)
 
 
-def _result(faces: list[list], rejects: list[list]) -> dict:
-    return {"faces": faces, "rejects": rejects}
+def _result(faces: list[list], rejects: list[list], font_sha256: str = "") -> dict:
+    return {"sha256": font_sha256, "faces": faces, "rejects": rejects}
 
 
-def _manifest_text(entries: dict[tuple[str, str], dict], letters: Sequence[str]) -> tuple[str, list[str]]:
+def _manifest_text(entries: dict[str, JournalEntry], letters: Sequence[str]) -> tuple[str, list[str]]:
     """``manifest.csv`` of the journal's fonts, and the image paths in it.
 
     The same bytes as :func:`fontglyphs.manifest.write_manifest` of their records (a test holds them to
@@ -204,7 +209,8 @@ def _manifest_text(entries: dict[tuple[str, str], dict], letters: Sequence[str])
     glyph, no record object is built, and the rows come out in the manifest's order (label, then key)
     from the faces sorted once by key, which matters at half a million rows."""
     faces, owner = [], {}
-    for (font_path, font_sha256), result in entries.items():
+    for font_path, entry in entries.items():
+        font_sha256, result = entry.sha256, entry.result
         for face_index, instance, family, style, license, key, images in result["faces"]:
             if key in owner:
                 raise FontGlyphsError(f"{font_path} and {owner[key]} both render to {key}.png")
@@ -246,15 +252,35 @@ def _write_png(path: str, data: bytes) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FileState:
+    """What tells a font file unchanged since a run rendered it: its size and modification time, as build
+    tools judge sources; and its sha256, where the parent hashed it (a possible duplicate, or a shard)."""
+
+    size: int
+    mtime_ns: int
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    sha256: str
+    size: int
+    mtime_ns: int
+    result: dict
+
+
 class Journal:
-    """The fonts a render folder has finished, one JSON line each: ``[font path, font sha256, result]``.
+    """The fonts a render folder has finished, one JSON line each: ``[font path, font sha256, size,
+    mtime_ns, result]``.
 
     The parent appends a line after a font's PNGs are all written, so a font in the journal is complete on
     disk. One file for the run, not one per font: creating a file can cost the kernel more than drawing
     the font's glyphs. Lines are written in batches (one ``write`` to an ``O_APPEND`` file every
     ``FLUSH_SECONDS`` or 64 KiB): a run killed loses at most that last batch, whose fonts the next run
-    renders again, and a torn last line, which it cuts off. A journal written under other letters or
-    options describes other pixels and is started afresh.
+    renders again, and a torn last line, which it cuts off. A font whose size or modification time has
+    changed since is rendered again; so is every font when the letters or options change, as a journal
+    written under others describes other pixels and is started afresh.
     """
 
     FLUSH_SECONDS = 0.5
@@ -283,7 +309,7 @@ class Journal:
         stamp = out_dir / JOURNAL_DIR / "config.json"
         return json.loads(stamp.read_text()).get("fingerprint") if stamp.is_file() else None
 
-    def _load(self) -> dict[tuple[str, str], dict]:
+    def _load(self) -> dict[str, JournalEntry]:
         if not self.path.is_file():
             return {}
         data = self.path.read_bytes()
@@ -294,20 +320,25 @@ class Journal:
         self.lines = complete.count(b"\n")
         for line in complete.splitlines():
             try:
-                font_path, font_sha256, result = json.loads(line)
-            except ValueError:  # a damaged line: that font is rendered again, and compact drops the line
+                font_path, *fields = json.loads(line)
+                entries[font_path] = JournalEntry(*fields)
+            except (ValueError, TypeError):  # a damaged line: that font is rendered again, compact drops it
                 continue
-            entries[font_path, font_sha256] = result
         return entries
 
-    def finished(self, font_path: str, font_sha256: str) -> bool:
-        return (font_path, font_sha256) in self.entries
+    def finished(self, font_path: str, state: FileState) -> bool:
+        entry = self.entries.get(font_path)
+        return (
+            entry is not None
+            and (entry.size, entry.mtime_ns) == (state.size, state.mtime_ns)
+            and state.sha256 in ("", entry.sha256)
+        )
 
-    def append(self, font_path: str, font_sha256: str, result: dict) -> None:
-        line = self._line(font_path, font_sha256, result)
+    def append(self, font_path: str, entry: JournalEntry) -> None:
+        line = self._line(font_path, entry)
         self._pending.append(line)
         self._pending_bytes += len(line)
-        self.entries[font_path, font_sha256] = result
+        self.entries[font_path] = entry
         self.lines += 1
         due = time.monotonic() >= self._flushed_at + self.FLUSH_SECONDS
         if due or self._pending_bytes >= self.FLUSH_BYTES:
@@ -316,8 +347,9 @@ class Journal:
     _ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps with options would make one per line
 
     @classmethod
-    def _line(cls, font_path: str, font_sha256: str, result: dict) -> str:
-        return cls._ENCODER.encode([font_path, font_sha256, result]) + "\n"
+    def _line(cls, font_path: str, entry: JournalEntry) -> str:
+        fields = [font_path, entry.sha256, entry.size, entry.mtime_ns, entry.result]
+        return cls._ENCODER.encode(fields) + "\n"
 
     def flush(self) -> None:
         if self._pending:
@@ -333,41 +365,56 @@ class Journal:
             os.close(self._fd)
             self._fd = None
 
-    def compact(self, keep: Sequence[tuple[str, str]]) -> None:
+    def compact(self, keep: Sequence[str]) -> None:
         """Keep only the fonts in ``keep``, in that order; the file is rewritten (atomically) only when it
         holds other fonts or repeats one, so a run that dropped nothing does not write it twice."""
         self.close()
         kept = {font: self.entries[font] for font in keep if font in self.entries}
         if self.lines != len(kept) or not self.path.is_file():
-            text = "".join(self._line(*font, result) for font, result in kept.items())
-            atomic_write_text(self.path, text)
+            atomic_write_text(self.path, "".join(self._line(*item) for item in kept.items()))
             self.lines = len(kept)
         self.entries = kept
 
 
-def _hash_fonts(files: Sequence[Path], progress: bool) -> tuple[list[tuple[str, str]], list[RejectRecord]]:
+def _file_states(
+    files: Sequence[Path], shard: Shard, progress: bool
+) -> tuple[dict[str, FileState], list[RejectRecord]]:
+    """Each readable file's state. The parent hashes only the files whose size another file shares (a
+    duplicate has the same size) or, for a shard, every file (shards are cut by content); the workers
+    hash the others from the bytes they read anyway, so no file is read twice."""
     from tqdm import tqdm
 
-    hashed, rejects = [], []
-    for path in tqdm(
-        files, desc="hashing", unit="font", disable=not progress or len(files) < 200, leave=False
-    ):
+    states, rejects = {}, []
+    for path in map(str, files):
         try:
-            hashed.append((str(path), file_sha256(path)))
+            status = os.stat(path)
+            states[path] = FileState(status.st_size, status.st_mtime_ns)
         except OSError as error:
-            rejects.append(RejectRecord(str(path), "*", f"unreadable file ({error.strerror or error})"))
-    return hashed, rejects
+            rejects.append(RejectRecord(path, "*", f"unreadable file ({error.strerror or error})"))
+    sizes = Counter(state.size for state in states.values())
+    to_hash = [path for path, state in states.items() if shard.count > 1 or sizes[state.size] > 1]
+    quiet = not progress or len(to_hash) < 200
+    for path in tqdm(to_hash, desc="hashing", unit="font", disable=quiet, leave=False):
+        try:
+            states[path] = FileState(states[path].size, states[path].mtime_ns, file_sha256(path))
+        except OSError as error:
+            del states[path]
+            rejects.append(RejectRecord(path, "*", f"unreadable file ({error.strerror or error})"))
+    return states, rejects
 
 
-def _deduplicate(hashed: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[RejectRecord]]:
+def _deduplicate(states: dict[str, FileState]) -> tuple[dict[str, FileState], list[RejectRecord]]:
+    """The files with distinct bytes, the first of each set of copies (in path order) kept."""
     first_of: dict[str, str] = {}
-    unique, rejects = [], []
-    for path, digest in hashed:
-        if digest in first_of:
-            rejects.append(RejectRecord(path, "*", f"duplicate file (same bytes as {first_of[digest]})"))
-        else:
-            first_of[digest] = path
-            unique.append((path, digest))
+    unique, rejects = {}, []
+    for path, state in states.items():
+        if state.sha256 in first_of:
+            original = first_of[state.sha256]
+            rejects.append(RejectRecord(path, "*", f"duplicate file (same bytes as {original})"))
+            continue
+        if state.sha256:  # unhashed files have a size of their own: no copies
+            first_of[state.sha256] = path
+        unique[path] = state
     return unique, rejects
 
 
@@ -403,33 +450,37 @@ def render_fonts(
     files = discover_font_files(inputs, system=system)
     if not files:
         raise UsageError(f"no font files found in {', '.join(map(str, inputs)) or 'the system font folders'}")
-    hashed, rejects = _hash_fonts(files, progress)
-    hashed = [(path, digest) for path, digest in hashed if shard.holds(digest)]
-    unique, duplicate_rejects = _deduplicate(hashed)
+    states, rejects = _file_states(files, shard, progress)
+    if shard.count > 1:
+        states = {path: state for path, state in states.items() if shard.holds(state.sha256)}
+    unique, duplicate_rejects = _deduplicate(states)
     rejects += duplicate_rejects
     journal = Journal(out_dir, config.fingerprint())
     if journal.reset:  # its PNGs are about to be redrawn: a manifest of the old pixels would mislead
         (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
 
     summary = RenderSummary(out_dir=out_dir, fonts_found=len(files))
-    todo = [(path, digest) for path, digest in unique if not journal.finished(path, digest)]
+    todo = [(path, state) for path, state in unique.items() if not journal.finished(path, state)]
     summary.fonts_resumed = len(unique) - len(todo)
     runner = _TaskRunner(task_function, str(out_dir), config)
     bar = tqdm(total=len(todo), desc="rendering", unit="font", disable=not progress)
     try:
-        for outcome in run_isolated(runner, todo, workers=workers, timeout=timeout):
+        tasks = [(path, state.sha256) for path, state in todo]
+        for outcome in run_isolated(runner, tasks, workers=workers, timeout=timeout):
+            path, state = todo[outcome.index]
             result = outcome.value if outcome.ok else _result([], [["*", outcome.error]])
-            journal.append(*todo[outcome.index], result)
+            digest = result["sha256"] or state.sha256
+            journal.append(path, JournalEntry(digest, state.size, state.mtime_ns, result))
             bar.update()
     finally:
         journal.close()
         bar.close()
-    journal.compact(unique)
+    journal.compact(list(unique))
 
-    for font_path, result in journal.entries.items():
-        rejects += font_rejects(font_path[0], result)
-        summary.fonts_rendered += bool(result["faces"])
-        summary.faces += len(result["faces"])
+    for font_path, entry in journal.entries.items():
+        rejects += font_rejects(font_path, entry.result)
+        summary.fonts_rendered += bool(entry.result["faces"])
+        summary.faces += len(entry.result["faces"])
     manifest, paths = _manifest_text(journal.entries, config.letters)
     atomic_write_text(out_dir / MANIFEST_NAME, manifest)
     write_rejects(out_dir / REJECTS_NAME, rejects)

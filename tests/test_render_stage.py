@@ -18,6 +18,7 @@ from fontfactory import build_collection, build_font, build_variable_font, write
 from PIL import Image
 
 from fontglyphs.cli import cli
+from fontglyphs.fonts import file_sha256
 from fontglyphs.manifest import manifest_csv, read_manifest, read_rejects
 from fontglyphs.render import JOURNAL_DIR, Journal, RenderConfig, Shard, render_fonts
 
@@ -126,7 +127,7 @@ def test_rerun_resumes_and_repairs_an_interrupted_run(corpus, rendered, tmp_path
     # manifest yet.
     journal = Journal(copy, RenderConfig(LETTERS).fingerprint())
     records = read_manifest(copy / "manifest.csv")
-    lost = {(r.font_path, r.font_sha256) for r in records[::2]}
+    lost = {r.font_path for r in records[::2]}
     journal.compact([font for font in journal.entries if font not in lost])
     with open(journal.path, "a") as torn:
         torn.write('["half a line')
@@ -316,3 +317,24 @@ def test_manifest_is_what_write_manifest_writes_of_its_records(tmp_path):
     assert {r.family for r in records} == {odd, "Plain"}
     quoted = sorted((r.letter, r.family) for r in records if r.letter in ',"')
     assert quoted == [('"', odd), (",", odd), (",", "Plain")]
+
+
+def test_rerun_renders_again_only_the_fonts_whose_size_or_time_changed(tmp_path):
+    fonts = tmp_path / "fonts"
+    for name, weight in (("One", 1.0), ("Two", 0.8), ("Three", 0.6)):
+        build_font(fonts / f"{name}.ttf", family=name, weight=weight)
+    out = tmp_path / "glyphs"
+    first = render_fonts([fonts], out, RenderConfig(LETTERS), workers=1, progress=False)
+    records = read_manifest(out / "manifest.csv")
+    # The workers hashed the fonts (each size is unique): the manifest still has every file's sha256.
+    assert {r.font_path: r.font_sha256 for r in records} == {
+        str(path): file_sha256(path) for path in fonts.glob("*.ttf")
+    }
+    assert first.fonts_resumed == 0
+    os.utime(fonts / "Two.ttf", ns=(1, 1))  # touched: its time changed, its bytes did not
+    build_font(fonts / "Three.ttf", family="Three", weight=0.5)  # new bytes
+    again = render_fonts([fonts], out, RenderConfig(LETTERS), workers=1, progress=False)
+    assert again.fonts_resumed == 1 and again.fonts_rendered == 3
+    changed = read_manifest(out / "manifest.csv")
+    assert {r.font_sha256 for r in changed if r.family == "Three"} == {file_sha256(fonts / "Three.ttf")}
+    assert [r for r in changed if r.family != "Three"] == [r for r in records if r.family != "Three"]
