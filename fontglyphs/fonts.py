@@ -90,6 +90,15 @@ def discover_font_files(paths: Sequence[str | os.PathLike], system: bool = False
     Folders contribute files with a font suffix (any case); a file named explicitly is taken whatever
     its suffix, so that the render stage can reject it with a reason rather than ignore it silently.
     """
+    return [Path(path) for path, _status in find_font_files(paths, system)]
+
+
+def find_font_files(
+    paths: Sequence[str | os.PathLike], system: bool = False
+) -> list[tuple[str, os.stat_result | None]]:
+    """:func:`discover_font_files`' files as plain strings, each with its ``os.stat`` (None when it cannot
+    be read, e.g. a dangling symlink, which is kept so that rendering rejects it with the reason): the
+    render stage needs both for ten thousand files, and building a Path costs more than the stat."""
     roots = [Path(p) for p in paths] + (system_font_dirs() if system else [])
     found: list[str] = []
     for root in roots:
@@ -101,15 +110,15 @@ def discover_font_files(paths: Sequence[str | os.PathLike], system: bool = False
             raise UsageError(f"{root}: no such file or folder")
     # A file reached twice (through a symlink, a hard link or two overlapping roots) is the same inode:
     # one stat a file, where os.path.realpath would lstat every component of its path.
-    unique: dict[tuple[int, int], str] = {}
+    unique: dict[tuple[int, int], tuple[str, os.stat_result | None]] = {}
     for path in sorted(found, key=_posix):
         try:
             status = os.stat(path)
-        except OSError:  # a dangling symlink: kept, so that rendering rejects it with the reason
-            unique[(-1, len(unique))] = path
+        except OSError:
+            unique[(-1, len(unique))] = (path, None)
             continue
-        unique.setdefault((status.st_dev, status.st_ino), path)
-    return [Path(path) for path in sorted(unique.values(), key=_posix)]
+        unique.setdefault((status.st_dev, status.st_ino), (path, status))
+    return sorted(unique.values(), key=lambda item: _posix(item[0]))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import FontGlyphsError, FontLoadError, UsageError
-from .fonts import discover_font_files, file_sha256
+from .fonts import file_sha256, find_font_files
 from .letters import letter_dirname
 from .manifest import (
     MANIFEST_HEADER,
@@ -377,29 +377,27 @@ class Journal:
 
 
 def _file_states(
-    files: Sequence[Path], shard: Shard, progress: bool
+    files: Sequence[tuple[str, os.stat_result | None]], shard: Shard, progress: bool
 ) -> tuple[dict[str, FileState], list[RejectRecord]]:
     """Each readable file's state. The parent hashes only the files whose size another file shares (a
     duplicate has the same size) or, for a shard, every file (shards are cut by content); the workers
     hash the others from the bytes they read anyway, so no file is read twice."""
     from tqdm import tqdm
 
-    states, rejects = {}, []
-    for path in map(str, files):
-        try:
-            status = os.stat(path)
-            states[path] = FileState(status.st_size, status.st_mtime_ns)
-        except OSError as error:
-            rejects.append(RejectRecord(path, "*", f"unreadable file ({error.strerror or error})"))
+    states = {path: FileState(status.st_size, status.st_mtime_ns) for path, status in files if status}
     sizes = Counter(state.size for state in states.values())
     to_hash = [path for path, state in states.items() if shard.count > 1 or sizes[state.size] > 1]
+    to_hash += [path for path, status in files if status is None]  # so that opening it says why it fails
+    rejects = []
     quiet = not progress or len(to_hash) < 200
     for path in tqdm(to_hash, desc="hashing", unit="font", disable=quiet, leave=False):
         try:
-            states[path] = FileState(states[path].size, states[path].mtime_ns, file_sha256(path))
+            status, digest = os.stat(path), file_sha256(path)
         except OSError as error:
-            del states[path]
+            states.pop(path, None)
             rejects.append(RejectRecord(path, "*", f"unreadable file ({error.strerror or error})"))
+        else:
+            states[path] = FileState(status.st_size, status.st_mtime_ns, digest)
     return states, rejects
 
 
@@ -447,7 +445,7 @@ def render_fonts(
     started = time.monotonic()
     out_dir = Path(out_dir)
     fresh = not out_dir.exists()  # then no earlier run left images to clear away
-    files = discover_font_files(inputs, system=system)
+    files = find_font_files(inputs, system=system)
     if not files:
         raise UsageError(f"no font files found in {', '.join(map(str, inputs)) or 'the system font folders'}")
     states, rejects = _file_states(files, shard, progress)
@@ -469,7 +467,7 @@ def render_fonts(
         for outcome in run_isolated(runner, tasks, workers=workers, timeout=timeout):
             path, state = todo[outcome.index]
             result = outcome.value if outcome.ok else _result([], [["*", outcome.error]])
-            digest = result["sha256"] or state.sha256
+            digest = result.get("sha256") or state.sha256
             journal.append(path, JournalEntry(digest, state.size, state.mtime_ns, result))
             bar.update()
     finally:

@@ -338,3 +338,13 @@ def test_rerun_renders_again_only_the_fonts_whose_size_or_time_changed(tmp_path)
     changed = read_manifest(out / "manifest.csv")
     assert {r.font_sha256 for r in changed if r.family == "Three"} == {file_sha256(fonts / "Three.ttf")}
     assert [r for r in changed if r.family != "Three"] == [r for r in records if r.family != "Three"]
+
+
+def test_a_broken_symlink_is_rejected_and_the_run_goes_on(tmp_path):
+    fonts = tmp_path / "fonts"
+    build_font(fonts / "Good.ttf")
+    (fonts / "Gone.ttf").symlink_to(fonts / "missing.ttf")
+    summary = render_fonts([fonts], tmp_path / "glyphs", RenderConfig(LETTERS), workers=1, progress=False)
+    assert summary.images == len(LETTERS)
+    [reject] = [r for r in summary.rejects if r.font_path.endswith("Gone.ttf")]
+    assert reject.letter == "*" and reject.reason == "unreadable file (No such file or directory)"
