@@ -2,14 +2,16 @@
 
 Order of work, and why:
 
-1. discover font files (sorted) and hash their bytes: identical files are rendered once, and the
-   hash decides the shard (``--shard i/N``), so copies of one font always land in the same shard;
-2. render each font in a crash-isolated worker (:mod:`fontglyphs.workers`); the worker writes the PNGs
-   and returns the manifest rows, which the parent appends to a journal, one line per font;
-3. a font already in the journal is skipped, so a run killed at any moment resumes where it stopped;
-   the journal line is what commits a font's PNGs: one cut short by a kill belongs to a font that is not
-   in the journal, so the next run writes it again, whole (a temporary file and a rename per PNG would
-   double the cost of writing it, for no gain);
+1. discover font files (sorted) and hash those that share a size with another file: identical files
+   are rendered once (copies have the same size, so no other file needs hashing up front); with
+   ``--shard i/N`` every file is hashed, as the hash decides the shard, so copies land in the same one;
+2. render each font in a crash-isolated worker (:mod:`fontglyphs.workers`); the worker hashes the bytes
+   it reads (unless the parent did), writes the PNGs and returns the manifest rows, which the parent
+   appends to a journal, one line per font;
+3. a font already in the journal, with the size and modification time it had then, is skipped, so a run
+   killed at any moment resumes where it stopped; the journal line is what commits a font's PNGs: one
+   cut short by a kill belongs to a font that is not in the journal, so the next run writes it again,
+   whole (a temporary file and a rename per PNG would double the cost of writing it, for no gain);
 4. the manifest and rejects are assembled from the journal in sorted order, and PNGs no longer in the
    manifest are removed, so the final folder is byte-identical whatever the worker count or history.
 
