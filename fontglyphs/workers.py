@@ -3,7 +3,9 @@
 ``concurrent.futures.ProcessPoolExecutor`` breaks as a whole when one worker segfaults
 (``BrokenProcessPool``) and cannot stop a task that hangs. Rasterizing ten thousand fonts from the
 wild needs both, so this pool gives every worker its own pipe, watches each task's clock, and replaces a
-worker that crashed or ran past the timeout; the task is reported as failed and the run goes on.
+worker that crashed or ran past the timeout; the task is reported as failed and the run goes on. Each
+worker holds two tasks at a time, so it never waits for the parent between them; when it fails, the one
+it was running is the one reported, and the other goes to its replacement.
 
     for outcome in run_isolated(render_one, tasks, workers=2, timeout=10):
         ...  # outcomes arrive in completion order; outcome.index says which task
