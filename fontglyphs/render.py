@@ -55,7 +55,7 @@ from .workers import run_isolated
 # The manifest columns after pixel_sha256 as render leaves them: GlyphRecord's defaults.
 _RENDERED_TAIL = "," + csv_fields([GlyphRecord.split, GlyphRecord.status, GlyphRecord.flags]) + "\n"
 JOURNAL_DIR = ".journal"  # the finished fonts of this folder: what makes a run resumable
-_JOURNAL_FORMAT = 3  # of its lines; a journal in another format is started afresh
+_JOURNAL_FORMAT = 4  # of its lines; a journal in another format is started afresh
 
 
 @dataclass(frozen=True)
@@ -162,16 +162,18 @@ def _reason_kind(reason: str) -> str:
 def render_font_task(task: FontTask) -> dict:
     """Render every face of one font file and write its PNGs; return what the manifest needs of them.
 
-    The result is compact, because the parent journals it and a font's rows repeat its face's fields:
-    ``{"sha256": font_sha256, "faces": [[face_index, instance, family, style, license, key,
-    [[letter, pixel_sha256], ...]], ...], "rejects": [[letter, reason], ...]}``, faces without an image
-    left out; :func:`_manifest_text` and
-    :func:`font_rejects` expand it into manifest and rejects rows."""
+    The result is compact, because it crosses a pipe, the parent journals it and a font's rows repeat its
+    face's fields: ``{"sha256": font_sha256, "faces": [[face_index, instance, family, style, license,
+    key, letters, pixel_sha256s], ...], "rejects": [[reason, letters], ...]}``. ``letters`` is a string
+    of the letters concerned (each is one character; "*" for the whole font) and ``pixel_sha256s`` their
+    images' hex digests end to end: a few strings a face, not a list and two strings a glyph, which the
+    parent would spend more time unpickling than the worker spends drawing. Faces without an image are
+    left out. :func:`_manifest_text` and :func:`font_rejects` expand it into manifest and rejects rows."""
     letters = task.config.letters
     try:
         data = Path(task.font_path).read_bytes()
     except OSError as error:
-        return _result([], [["*", f"unreadable file ({error.strerror or error})"]])
+        return _result([], {f"unreadable file ({error.strerror or error})": "*"})
     digest = task.font_sha256 or hashlib.sha256(data).hexdigest()
     try:
         glyph_sets = render_font(
@@ -179,28 +181,33 @@ def render_font_task(task: FontTask) -> dict:
         )
     except FontLoadError as error:
         # The row names the font already; keep only the reason.
-        return _result([], [["*", str(error).removeprefix(f"{task.font_path}: ")]], digest)
+        return _result([], {str(error).removeprefix(f"{task.font_path}: "): "*"}, digest)
     folder = {letter: f"{task.out_dir}/{letter_dirname(letter)}/" for letter in letters}
-    faces, rejects = [], []
+    faces, rejects = [], {}
     for glyph_set in glyph_sets:
         face = glyph_set.face
         where = f"face {face.face_index}" + (f" [{face.instance}]" if face.instance else "")
-        rejects += [[letter, f"{reason} ({where})"] for letter, reason in glyph_set.skipped]
-        images = []
+        for letter, reason in glyph_set.skipped:
+            reason = f"{reason} ({where})"
+            rejects[reason] = rejects.get(reason, "") + letter
+        drawn, digests = [], []
         for letter, image in glyph_set.images.items():
             _write_png(f"{folder[letter]}{face.key}.png", encode_png(image))  # str paths: hot loop
-            images.append([letter, hashlib.sha256(image).hexdigest()])
-        if images:
-            faces.append(
-                [face.face_index, face.instance, face.family, face.style, face.license, face.key, images]
-            )
+            drawn.append(letter)
+            digests.append(hashlib.sha256(image).hexdigest())
+        if drawn:
+            fields = [face.face_index, face.instance, face.family, face.style, face.license, face.key]
+            faces.append([*fields, "".join(drawn), "".join(digests)])
     if not faces:
-        rejects.append(["*", "no letter could be rendered" if rejects else "no faces"])
+        rejects["no letter could be rendered" if rejects else "no faces"] = "*"
     return _result(faces, rejects, digest)
 
 
-def _result(faces: list[list], rejects: list[list], font_sha256: str = "") -> dict:
-    return {"sha256": font_sha256, "faces": faces, "rejects": rejects}
+def _result(faces: list[list], rejects: dict[str, str], font_sha256: str = "") -> dict:
+    return {"sha256": font_sha256, "faces": faces, "rejects": [list(item) for item in rejects.items()]}
+
+
+_DIGEST_LENGTH = 64  # hex characters of a sha256
 
 
 def _manifest_text(entries: dict[str, JournalEntry], letters: Sequence[str]) -> tuple[str, list[str]]:
@@ -213,12 +220,15 @@ def _manifest_text(entries: dict[str, JournalEntry], letters: Sequence[str]) -> 
     faces, owner = [], {}
     for font_path, entry in entries.items():
         font_sha256, result = entry.sha256, entry.result
-        for face_index, instance, family, style, license, key, images in result["faces"]:
+        for face_index, instance, family, style, license, key, drawn, digests in result["faces"]:
             if key in owner:
                 raise FontGlyphsError(f"{font_path} and {owner[key]} both render to {key}.png")
             owner[key] = font_path
             fields = csv_fields([key, font_path, font_sha256, face_index, instance, family, style, license])
-            faces.append((key, fields, dict(images)))
+            images = {
+                letter: digests[k * _DIGEST_LENGTH:(k + 1) * _DIGEST_LENGTH] for k, letter in enumerate(drawn)
+            }
+            faces.append((key, fields, images))
     faces.sort()
     lines, paths = [MANIFEST_HEADER], []
     for label, letter in enumerate(letters):
@@ -233,7 +243,8 @@ def _manifest_text(entries: dict[str, JournalEntry], letters: Sequence[str]) -> 
 
 
 def font_rejects(font_path: str, result: dict) -> list[RejectRecord]:
-    return [RejectRecord(font_path, letter, reason) for letter, reason in result["rejects"]]
+    rejects = result["rejects"]
+    return [RejectRecord(font_path, letter, reason) for reason, letters in rejects for letter in letters]
 
 
 def _write_png(path: str, data: bytes) -> None:
@@ -468,7 +479,7 @@ def render_fonts(
         tasks = [(path, state.sha256) for path, state in todo]
         for outcome in run_isolated(runner, tasks, workers=workers, timeout=timeout):
             path, state = todo[outcome.index]
-            result = outcome.value if outcome.ok else _result([], [["*", outcome.error]])
+            result = outcome.value if outcome.ok else _result([], {outcome.error: "*"})
             digest = result.get("sha256") or state.sha256
             journal.append(path, JournalEntry(digest, state.size, state.mtime_ns, result))
             bar.update()
