@@ -33,13 +33,19 @@ _UNUSED = frozenset((b"GSUB", b"GPOS", b"GDEF", b"BASE", b"JSTF", b"MATH", b"Sil
                      b"Feat", b"Sill", b"DSIG", b"kern", b"hdmx", b"LTSH", b"VDMX", b"post"))
 
 
-def _inflate(data: bytes, offset: int, stored: int, length: int) -> bytes:
-    """One table's bytes: stored as is when its compressed length equals its original length."""
+def _stored_bytes(data: bytes, offset: int, stored: int, length: int) -> bytes:
+    """A table's bytes as the file stores them (compressed unless ``stored == length``), checked."""
     if stored > length or offset + stored > len(data):
         raise ValueError("truncated or inconsistent table directory")
+    return data[offset:offset + stored]
+
+
+def _inflate(data: bytes, offset: int, stored: int, length: int) -> bytes:
+    """One table's bytes: stored as is when its compressed length equals its original length."""
+    raw = _stored_bytes(data, offset, stored, length)
     if stored == length:
-        return data[offset:offset + stored]
-    table = zlib.decompress(data[offset:offset + stored])
+        return raw
+    table = zlib.decompress(raw)
     if len(table) != length:
         raise ValueError(f"a table inflates to {len(table)} bytes, the directory says {length}")
     return table
@@ -50,9 +56,9 @@ class _Inflater:
 
     def __init__(self, compressed: bytes, length: int):
         self.length = length
-        self.stored = len(compressed) == length
-        self.data = bytearray(compressed) if self.stored else bytearray()
-        self._stream = None if self.stored else zlib.decompressobj()
+        stored = len(compressed) == length
+        self.data = bytearray(compressed) if stored else bytearray()
+        self._stream = None if stored else zlib.decompressobj()
         self._rest = compressed
 
     def prefix(self, end: int) -> bytes:
@@ -112,23 +118,28 @@ def decompress_woff(data: bytes, chars: str | None = None) -> bytes:
     tables = {tag: _inflate(data, *entry) for tag, entry in entries.items() if tag != b"glyf"}
     if b"glyf" not in entries:
         return build_sfnt(flavor, tables)
-    offset, stored, length = entries[b"glyf"]
     keep = None
     if chars is not None and {b"cmap", b"loca", b"head", b"maxp"} <= tables.keys():
         keep = cmap_glyphs(tables[b"cmap"], chars)
-    if keep is None:
-        tables[b"glyf"] = _inflate(data, offset, stored, length)
-        return build_sfnt(flavor, tables)
+    subset = None if keep is None else _glyf_subset(data, entries[b"glyf"], tables, keep)
+    if subset is None:
+        tables[b"glyf"] = _inflate(data, *entries[b"glyf"])
+    else:
+        tables[b"glyf"], tables[b"loca"] = subset
+    return build_sfnt(flavor, tables)
+
+
+def _glyf_subset(
+    data: bytes, entry: tuple[int, int, int], tables: dict[bytes, bytes], keep: list[int]
+) -> tuple[bytes, bytes] | None:
+    """glyf inflated up to the end of the last glyph needed and loca clamped there (see the module
+    docstring); None when loca is out of order, so that the whole table must be kept."""
     long_format = struct.unpack_from(">h", tables[b"head"], _HEAD_INDEX_TO_LOC_FORMAT)[0] == 1
     glyph_count = struct.unpack_from(">H", tables[b"maxp"], 4)[0]
     offsets = _loca_offsets(tables[b"loca"], long_format, glyph_count)
-    if np.any(np.diff(offsets) < 0) or offsets[-1] > length:  # a loca out of order: keep it all
-        tables[b"glyf"] = _inflate(data, offset, stored, length)
-        return build_sfnt(flavor, tables)
-    if offset + stored > len(data) or stored > length:
-        raise ValueError("truncated or inconsistent table directory")
-    glyf, end = _glyf_prefix(_Inflater(data[offset:offset + stored], length), offsets, keep)
+    length = entry[2]
+    if np.any(np.diff(offsets) < 0) or offsets[-1] > length:
+        return None
+    glyf, end = _glyf_prefix(_Inflater(_stored_bytes(data, *entry), length), offsets, keep)
     clamped = np.minimum(offsets, end)
-    tables[b"glyf"] = glyf
-    tables[b"loca"] = (clamped.astype(">u4") if long_format else (clamped // 2).astype(">u2")).tobytes()
-    return build_sfnt(flavor, tables)
+    return glyf, (clamped.astype(">u4") if long_format else (clamped // 2).astype(">u2")).tobytes()
