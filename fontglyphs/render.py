@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .errors import FontGlyphsError, FontLoadError, UsageError
 from .fonts import file_sha256, find_font_files
@@ -49,7 +51,7 @@ from .manifest import (
     write_manifest,
     write_rejects,
 )
-from .raster import RenderOptions, encode_png, render_font
+from .raster import RenderOptions, encode_pngs, render_font
 from .workers import run_isolated
 
 # The manifest columns after pixel_sha256 as render leaves them: GlyphRecord's defaults.
@@ -190,14 +192,13 @@ def render_font_task(task: FontTask) -> dict:
         for letter, reason in glyph_set.skipped:
             reason = f"{reason} ({where})"
             rejects[reason] = rejects.get(reason, "") + letter
-        drawn, digests = [], []
-        for letter, image in glyph_set.images.items():
-            _write_png(f"{folder[letter]}{face.key}.png", encode_png(image))  # str paths: hot loop
-            drawn.append(letter)
-            digests.append(hashlib.sha256(image).hexdigest())
-        if drawn:
+        if glyph_set.images:
+            images = np.stack(list(glyph_set.images.values()))
+            for letter, png in zip(glyph_set.images, encode_pngs(images), strict=True):
+                _write_png(f"{folder[letter]}{face.key}.png", png)  # str paths: hot loop
+            digests = "".join(hashlib.sha256(image).hexdigest() for image in images)
             fields = [face.face_index, face.instance, face.family, face.style, face.license, face.key]
-            faces.append([*fields, "".join(drawn), "".join(digests)])
+            faces.append([*fields, "".join(glyph_set.images), digests])
     if not faces:
         rejects["no letter could be rendered" if rejects else "no faces"] = "*"
     return _result(faces, rejects, digest)

@@ -28,6 +28,7 @@ from fontglyphs.raster import (
     GlyphSet,
     RenderOptions,
     encode_png,
+    encode_pngs,
     fit_scales,
     mass_centring_shift,
     render_font,
@@ -419,6 +420,27 @@ def test_png_round_trips_through_pillow(fonts):
         decoded.load()
         assert decoded.mode == "L" and decoded.size == image.shape[::-1]
         assert np.array_equal(np.asarray(decoded), image)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (1, 1), (3, 7), (60, 63), (70, 90)])
+def test_batch_encoder_writes_each_image_as_a_png_of_its_own(shape):
+    """encode_pngs fills one template for the whole batch: every file must still carry its own pixels
+    and checksums (a wrong Adler-32 or CRC fails Pillow's decoder), stored or compressed alike."""
+    images = np.random.default_rng(shape[0]).integers(0, 256, (4, *shape), np.uint8)
+    images[1] = 0
+    pngs = encode_pngs(images)
+    assert len(pngs) == 4 and len(set(pngs)) == 4
+    for png, image in zip(pngs, images, strict=True):
+        raw = np.pad(image, ((0, 0), (1, 0))).tobytes()  # filter byte 0 before every row
+        level = 0 if len(raw) <= raster._PNG_STORED_BYTES else raster._PNG_LEVEL
+        idat = raster._png_chunk(b"IDAT", zlib.compress(raw, level))
+        assert png == encode_png(image) == raster._png_head(*shape[::-1]) + idat + raster._PNG_END
+        decoded = Image.open(io.BytesIO(png))
+        decoded.load()
+        assert np.array_equal(np.asarray(decoded), image)
+    assert encode_pngs(np.zeros((0, *shape), np.uint8)) == []
+    with pytest.raises(ValueError, match="3-D uint8"):
+        encode_pngs(images[0])
 
 
 @pytest.mark.parametrize("size", [0, 1, 28 * 29, 3840])
