@@ -30,6 +30,38 @@ _OVERLAP_SIMPLE = 0x40
 _TRIPLET_BYTES = np.select([np.arange(128) < 84, np.arange(128) < 120, np.arange(128) < 124], [1, 2, 3], 4)
 
 
+def _triplet_table() -> np.ndarray:
+    """(128, 2, 4) int64: for each flag (low 7 bits) and axis (x, y), its (base, shift, mask, sign).
+
+    Every case of the spec's triplet table (5.2) reads one bit field of the point's bytes b0..b3 taken as
+    the big-endian word W: delta = sign * (base + ((W >> shift) & mask)). A table, so the points of a font
+    are decoded by a few array lookups rather than a cascade of conditions over all of them."""
+    table = np.zeros((128, 2, 4), np.int64)
+    for flag in range(128):
+        if flag < 10:  # dy only, 8 bits of b0
+            x, y = (0, 0, 0), ((flag & 14) << 7, 24, 0xFF)
+        elif flag < 20:  # dx only, 8 bits of b0
+            x, y = (((flag - 10) & 14) << 7, 24, 0xFF), (0, 0, 0)
+        elif flag < 84:  # a nibble each, both in b0
+            x, y = (1 + ((flag - 20) & 0x30), 28, 0xF), (1 + (((flag - 20) & 0x0C) << 2), 24, 0xF)
+        elif flag < 120:  # b0 and b1
+            x = (1 + (((flag - 84) // 12) << 8), 24, 0xFF)
+            y = (1 + ((((flag - 84) % 12) >> 2) << 8), 16, 0xFF)
+        elif flag < 124:  # 12 bits each, in b0..b2
+            x, y = (0, 20, 0xFFF), (0, 8, 0xFFF)
+        else:  # 16 bits each, in b0..b3
+            x, y = (0, 16, 0xFFFF), (0, 0, 0xFFFF)
+        # Flags below 10 carry only dy, signed by bit 0; the others sign dx by bit 0 and dy by bit 1.
+        y_positive = flag & 1 if flag < 10 else (flag >> 1) & 1
+        table[flag, 0] = (*x, 1 if flag & 1 else -1)
+        table[flag, 1] = (*y, 1 if y_positive else -1)
+    table.flags.writeable = False
+    return table
+
+
+_TRIPLETS = _triplet_table()
+
+
 # Table tags by their 6-bit index in the table directory (spec 4.1); "_" stands for a space.
 _KNOWN_TAGS = [tag.replace("_", " ").encode("ascii") for tag in (
     "cmap head hhea hmtx maxp name OS/2 post cvt_ fpgm glyf loca prep CFF_ VORG EBDT EBLC gasp hdmx kern "
@@ -114,19 +146,17 @@ def _uint255_values(stream: bytes, count: int) -> np.ndarray:
 
 def _triplet_deltas(flags: np.ndarray, stream: bytes, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dx, dy) of every point from its flag byte and its 1-4 bytes in the glyph stream (spec 5.2)."""
-    padded = np.frombuffer(stream + bytes(4), np.uint8).astype(np.int64)
-    b0, b1, b2, b3 = (padded[offsets + k] for k in range(4))
-    f = (flags & 0x7F).astype(np.int64)
-    g3, g4 = f - 20, f - 84
-    conditions = [f < 10, f < 20, f < 84, f < 120, f < 124]
-    dx = np.select(conditions, [0, (((f - 10) & 14) << 7) + b0, 1 + (g3 & 0x30) + (b0 >> 4),
-                                1 + ((g4 // 12) << 8) + b0, (b0 << 4) + (b1 >> 4)], (b0 << 8) + b1)
-    dy = np.select(conditions, [((f & 14) << 7) + b0, 0, 1 + ((g3 & 0x0C) << 2) + (b0 & 0x0F),
-                                1 + (((g4 % 12) >> 2) << 8) + b1, ((b1 & 0x0F) << 8) + b2], (b2 << 8) + b3)
-    x_positive = (f & 1).astype(bool)
-    # Flags below 10 carry only dy, signed by bit 0; the others sign dy by bit 1.
-    y_positive = np.where(f < 10, f & 1, (f >> 1) & 1).astype(bool)
-    return np.where(x_positive, dx, -dx), np.where(y_positive, dy, -dy)
+    # Only the points' own bytes are gathered: a copy of the stream would cost more than the decoding. A
+    # point near the end may have fewer than 4 bytes; what is read past the end (clipped) goes unused.
+    raw = np.frombuffer(stream, np.uint8)
+    if offsets.size and offsets.max() >= raw.size:
+        raise ValueError("glyph stream too short for its points")
+    word = np.zeros(len(offsets), np.int64)
+    for k in range(4):
+        word = (word << 8) | raw.take(offsets + k, mode="clip")
+    base, shift, mask, sign = np.moveaxis(_TRIPLETS[flags & 0x7F], 2, 0)  # each (points, 2)
+    delta = sign * (base + ((word[:, None] >> shift) & mask))
+    return delta[:, 0], delta[:, 1]
 
 
 def _exclusive_cumsum(values: np.ndarray) -> np.ndarray:
@@ -146,7 +176,9 @@ def _glyph_stream_layout(
     length_bytes = has_instructions.astype(np.int64)
     starts = _exclusive_cumsum(triplet_bytes + length_bytes)
     at = (starts[:-1] + triplet_bytes)[has_instructions]
-    codes = np.frombuffer(glyph_stream + bytes(1), np.uint8)[np.minimum(at, len(glyph_stream))]
+    # Clipped reads past the end are no risk: then the glyphs end past it too, and the guess is refused.
+    stream = np.frombuffer(glyph_stream, np.uint8)
+    codes = stream.take(at, mode="clip") if stream.size else np.zeros(len(at), np.uint8)
     if starts[-1] <= len(glyph_stream) and (codes.size == 0 or codes.max() < 253):
         lengths = np.zeros(len(triplet_bytes), np.int64)
         lengths[has_instructions] = codes

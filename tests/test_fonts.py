@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import random
 import re
 import shutil
 import struct
@@ -22,6 +23,8 @@ from fontfactory import (
     write_garbage,
 )
 from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables import ttProgram
+from fontTools.ttLib.tables._g_l_y_f import GlyphCoordinates
 from fontTools.ttLib.tables.DefaultTable import DefaultTable
 
 from fontglyphs import fonts as fontmod
@@ -352,6 +355,42 @@ def test_fast_woff2_decoder_matches_fonttools(tmp_path):
     assert _outlines(fast) == _outlines(slow)
     images = render_font(tmp_path / "Src.woff2", "AIK")[0].images
     assert list(images) == ["A", "I", "K"]
+
+
+def test_woff2_triplets_of_every_size_and_sign_decode_as_fonttools_does(tmp_path):
+    """A glyph whose point-to-point steps span every class of the triplet table (dx only, dy only, nibbles,
+    bytes, 12 and 16 bits, each sign, on and off curve), so that each of its 128 flags is decoded."""
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+    from fontTools.ttLib.woff2 import compress
+
+    path = build_font(tmp_path / "Steps.ttf", letters="AB")
+    font = TTFont(str(path))
+    rng = random.Random(5)
+    steps = [(0, 5), (0, -700), (9, 0), (-900, 0), (3, -12), (-15, 2), (200, -900), (-1000, 40),
+             (3000, -1500), (-4000, 4000), (9000, -7000), (-20000, 15000)]
+    x = y = 0
+    coordinates, flags = [], []
+    for _ in range(400):
+        dx, dy = rng.choice(steps)
+        dx, dy = rng.choice((dx, -dx)), rng.choice((dy, -dy))
+        x, y = max(-12000, min(12000, x + dx)), max(-12000, min(12000, y + dy))
+        coordinates.append((x, y))
+        flags.append(rng.choice((0, 1)))
+    glyph = Glyph()
+    glyph.numberOfContours, glyph.endPtsOfContours = 2, [199, 399]
+    glyph.coordinates = GlyphCoordinates(coordinates)
+    glyph.flags = bytearray(flags)
+    glyph.program = ttProgram.Program()
+    glyph.program.fromBytecode(b"")
+    font["glyf"]["g_A"] = glyph
+    glyph.recalcBounds(font["glyf"])
+    font.save(str(path))
+    woff2 = tmp_path / "Steps.woff2"
+    compress(str(path), str(woff2), transform_tables={"glyf", "loca"})
+    data = woff2.read_bytes()
+    fast = _outlines(woff2mod.decompress_woff2(data, "A"))["g_A"]
+    assert fast == _outlines(fontmod._decompress_woff2_fonttools(data))["g_A"]
+    assert fast[0] == _outlines(path.read_bytes())["g_A"][0]  # the outline that was drawn, point for point
 
 
 def test_woff2_decoder_rebuilds_only_the_glyphs_of_the_letters_asked_for(tmp_path):
