@@ -213,6 +213,7 @@ _KERNELS = (
     "_resize_buffers",
     "_resize_group",
     "_resize_chunk",
+    "_bitonic_steps",
     "_phash_flags",
     "_dhash_flags",
     "_average_flags",
@@ -383,6 +384,23 @@ def _resize_chunk(images: np.ndarray, x_outer: bool, first: _Taps, second: _Taps
                     out[start + lane, y, x] = resized[y, x, lane]
 
 
+def _bitonic_steps(ordered: np.ndarray, lanes: int, start: int, stop: int, block: int, last: int) -> None:
+    """Steps block / 2, block / 4, ..., ``last`` of a bitonic sorting network's merge of blocks of ``block``
+    rows, over rows [start, stop) of ``ordered`` (rows of ``lanes`` values, one per image): at step s, rows
+    [first, first + s) meet rows [first + s, first + 2 * s), the smaller values going to the first ones
+    where ``first & block`` is 0 and to the second ones elsewhere."""
+    step = block // 2
+    while step >= last:
+        for first in range(start, stop, 2 * step):
+            a = ordered[first * lanes : (first + step) * lanes]
+            b = ordered[(first + step) * lanes : (first + 2 * step) * lanes]
+            low_run, high_run = (a, b) if first & block == 0 else (b, a)
+            for i in range(step * lanes):
+                x, y = low_run[i], high_run[i]
+                low_run[i], high_run[i] = min(x, y), max(x, y)
+        step //= 2
+
+
 def _phash_flags(
     pixels: np.ndarray,
     basis: np.ndarray,
@@ -452,24 +470,31 @@ def _phash_flags(
                             row[lane] = sums[k, a * lanes + lane]
     size = len(ordered) // lanes
     ordered[: n_bits * lanes] = low.reshape(-1)  # row u * hash_size + v: coefficient (u, v) of each lane
-    block = 2
-    while block <= size:
-        step = block // 2
-        while step > 0:
-            # rows [first, first + step) meet rows [first + step, first + 2 * step), all in one direction
-            for first in range(0, size, 2 * step):
-                a = ordered[first * lanes : (first + step) * lanes]
-                b = ordered[(first + step) * lanes : (first + 2 * step) * lanes]
-                low_run, high_run = (a, b) if first & block == 0 else (b, a)
-                for i in range(step * lanes):
-                    x, y = low_run[i], high_run[i]
-                    low_run[i], high_run[i] = min(x, y), max(x, y)
-            step //= 2
-        block *= 2
+    # Bitonic sort, each half on its own first (one half of the rows stays in L1 through all its steps,
+    # where the whole would go out to L2 and back at every step), then the last merge over both.
+    half_rows = size // 2
+    for start in range(0, size, half_rows):
+        block = 2
+        while block <= half_rows:
+            _bitonic_steps(ordered, lanes, start, start + half_rows, block, 1)
+            block *= 2
+    rows = ordered.reshape(size, lanes)
     middle = n_bits // 2
-    sorted_rows = ordered.reshape(size, lanes)
-    lower, upper = sorted_rows[(n_bits - 1) // 2], sorted_rows[middle]
-    below, above = sorted_rows[middle - 1], sorted_rows[middle + 1]
+    if n_bits == size:
+        # The median pair lies across the halves: the merge's first step (the bitonic split) leaves the
+        # smaller half of the values in the first half of the rows, so the pair is that half's largest
+        # and the other half's smallest; the merge's other steps would only sort within each half.
+        _bitonic_steps(ordered, lanes, 0, size, size, half_rows)
+        lower, upper = rows[0].copy(), rows[half_rows].copy()
+        for row in range(1, half_rows):
+            for lane in range(lanes):
+                lower[lane] = max(lower[lane], rows[row, lane])
+                upper[lane] = min(upper[lane], rows[half_rows + row, lane])
+        below, above = lower, upper  # read only for an odd count of bits
+    else:
+        _bitonic_steps(ordered, lanes, 0, size, size, 1)
+        lower, upper = rows[(n_bits - 1) // 2], rows[middle]
+        below, above = rows[middle - 1], rows[middle + 1]
     median = (lower + upper) / 2  # np.median's formula
     for lane in range(len(unsure)):
         if n_bits % 2:
