@@ -359,7 +359,7 @@ def test_fast_woff2_decoder_matches_fonttools(tmp_path):
 
 def test_woff2_triplets_of_every_size_and_sign_decode_as_fonttools_does(tmp_path):
     """A glyph whose point-to-point steps span every class of the triplet table (dx only, dy only, nibbles,
-    bytes, 12 and 16 bits, each sign, on and off curve), so that each of its 128 flags is decoded."""
+    bytes, 12 and 16 bits), with both signs on each axis and points on and off the curve."""
     from fontTools.ttLib.tables._g_l_y_f import Glyph
     from fontTools.ttLib.woff2 import compress
 
