@@ -23,6 +23,7 @@ from .sfnt import build_sfnt, cmap_glyphs, composite_components
 _HEADER = struct.Struct(">4sIIHHIIHHIIIII")  # 48 bytes
 _GLYF_HEADER = struct.Struct(">HHHH7I")  # 36 bytes
 _GLYPH_HEADER = struct.Struct(">hhhhh")
+_UINT16 = struct.Struct(">H")
 _HEAD_INDEX_TO_LOC_FORMAT = 50
 
 _OVERLAP_SIMPLE = 0x40
@@ -60,6 +61,7 @@ def _triplet_table() -> np.ndarray:
 
 
 _TRIPLETS = _triplet_table()
+_WORD_BYTES = np.arange(4)
 
 
 # Table tags by their 6-bit index in the table directory (spec 4.1); "_" stands for a space.
@@ -144,23 +146,26 @@ def _uint255_values(stream: bytes, count: int) -> np.ndarray:
     return np.array(values, np.int64)
 
 
-def _triplet_deltas(flags: np.ndarray, stream: bytes, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(dx, dy) of every point from its flag byte and its 1-4 bytes in the glyph stream (spec 5.2)."""
+def _triplet_deltas(flags: np.ndarray, stream: bytes, offsets: np.ndarray) -> np.ndarray:
+    """(points, 2) int64: the (dx, dy) of every point from its flag byte and its 1-4 bytes in the glyph
+    stream, which start at ``offsets`` (ascending) (spec 5.2)."""
     # Only the points' own bytes are gathered: a copy of the stream would cost more than the decoding. A
     # point near the end may have fewer than 4 bytes; what is read past the end (clipped) goes unused.
     raw = np.frombuffer(stream, np.uint8)
-    if offsets.size and offsets.max() >= raw.size:
+    if offsets.size and offsets[-1] >= raw.size:
         raise ValueError("glyph stream too short for its points")
-    word = np.zeros(len(offsets), np.int64)
-    for k in range(4):
-        word = (word << 8) | raw.take(offsets + k, mode="clip")
-    base, shift, mask, sign = np.moveaxis(_TRIPLETS[flags & 0x7F], 2, 0)  # each (points, 2)
-    delta = sign * (base + ((word[:, None] >> shift) & mask))
-    return delta[:, 0], delta[:, 1]
+    # Each point's 4 bytes in one gather, read as the big-endian word W of _triplet_table.
+    word = raw.take(offsets[:, None] + _WORD_BYTES, mode="clip").view(">u4")[:, 0].astype(np.int64)
+    base, shift, mask, sign = _TRIPLETS.take(flags & 0x7F, axis=0).transpose(2, 0, 1)  # each (points, 2)
+    return sign * (base + ((word[:, None] >> shift) & mask))
 
 
 def _exclusive_cumsum(values: np.ndarray) -> np.ndarray:
-    return np.concatenate(([0], np.cumsum(values)))
+    """int64 [0, v0, v0 + v1, ...] along axis 0: where each of ``values``' runs starts, their total last.
+    (The ufunc straight into its output: np.cumsum and np.concatenate cost more than a glyph's sum.)"""
+    out = np.zeros((len(values) + 1, *values.shape[1:]), np.int64)
+    np.add.accumulate(values, axis=0, out=out[1:])
+    return out
 
 
 def _glyph_stream_layout(
@@ -198,7 +203,10 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
     """The glyf and (long) loca tables of a transformed glyf table, and every glyph's xMin.
 
     ``keep`` (glyph ids) limits the outlines rebuilt to those glyphs and the components they use; the
-    others become empty glyphs with the same ids, which is all a renderer of a few letters needs.
+    others become empty glyphs with the same ids, which is all a renderer of a few letters needs. Ten
+    letters are a few hundred points, so what costs is the number of array operations, not their size:
+    each step is one operation over a whole stream (the simple glyphs are numbered among themselves, so
+    their contours and points are runs of one array), and only the glyphs written are looped over.
     """
     _reserved, option_flags, count, _index_format, *sizes = _GLYF_HEADER.unpack_from(data, 0)
     streams, pos = [], _GLYF_HEADER.size
@@ -216,15 +224,20 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
     # Only the first ``decoded`` glyphs are looked at: every stream holds its glyphs in glyph order, so the
     # glyphs after the last one wanted are never reached.
     contours = contours[:decoded]
-    simple = contours > 0
-    contour_points = _uint255_values(points_stream, int(contours[simple].sum()))
-    contour_glyph = np.repeat(np.flatnonzero(simple), contours[simple])
-    glyph_points = np.bincount(contour_glyph, contour_points, minlength=decoded).astype(np.int64)
-    point_start = _exclusive_cumsum(glyph_points)
+    # The simple glyphs, numbered in glyph order: their contours, and their points, lie end to end.
+    simple = np.flatnonzero(contours > 0)
+    simple_contours = contours[simple]
+    contour_first = _exclusive_cumsum(simple_contours)  # each simple glyph's first contour, then the total
+    contour_points = _uint255_values(points_stream, int(contour_first[-1]))
+    contour_start = _exclusive_cumsum(contour_points)  # each contour's first point, then the total
+    point_start = contour_start[contour_first]  # each simple glyph's first point, then the total
     flags = np.frombuffer(flag_stream, np.uint8, count=int(point_start[-1]))
-    size_start = _exclusive_cumsum(_TRIPLET_BYTES[flags & 0x7F])
-    triplet_bytes = size_start[point_start[1:]] - size_start[point_start[:-1]]
-    has_instructions = simple.copy()
+    size_start = _exclusive_cumsum(_TRIPLET_BYTES[flags & 0x7F])  # where each point's triplet starts
+    triplet_bytes = np.zeros(decoded, np.int64)
+    glyph_size_start = size_start[point_start]
+    triplet_bytes[simple] = glyph_size_start[1:] - glyph_size_start[:-1]
+    has_instructions = np.zeros(decoded, bool)
+    has_instructions[simple] = True
     for glyph, (_start, _end, instructed, _components) in records.items():
         has_instructions[glyph] = instructed
     triplet_start, code_length = _glyph_stream_layout(glyph_stream, triplet_bytes, has_instructions)
@@ -240,62 +253,63 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
     glyph_bbox = np.zeros((count, 4), np.int64)
     glyph_bbox[:decoded][explicit] = bboxes[: int(explicit.sum())]
 
-    # The points of the simple glyphs rebuilt ("drawn"), numbered anew from 0, and where each one's
-    # triplet starts in the glyph stream.
-    drawn = np.flatnonzero(simple & wanted)
-    drawn_points = glyph_points[drawn]
+    # The simple glyphs rebuilt ("drawn"): their points, numbered anew from 0, the global number of each,
+    # and where its triplet starts in the glyph stream.
+    drawn_simple = np.flatnonzero(wanted[simple])
+    drawn = simple[drawn_simple]
+    first_point = point_start[drawn_simple]
+    drawn_points = point_start[drawn_simple + 1] - first_point
     local_start = _exclusive_cumsum(drawn_points)
-    point_glyph = np.repeat(drawn, drawn_points)
-    point = np.arange(len(point_glyph)) - np.repeat(local_start[:-1], drawn_points) + point_start[point_glyph]
-    offsets = triplet_start[point_glyph] + size_start[point] - size_start[point_start[point_glyph]]
+    point = np.arange(local_start[-1]) + np.repeat(first_point - local_start[:-1], drawn_points)
+    offsets = size_start[point] + np.repeat(triplet_start[drawn] - size_start[first_point], drawn_points)
     point_flags = flags[point]
-    dx, dy = _triplet_deltas(point_flags, glyph_stream, offsets)
+    delta = _triplet_deltas(point_flags, glyph_stream, offsets)
 
-    # Bounding boxes of simple glyphs without an explicit one: extremes of the absolute coordinates.
-    x = np.cumsum(dx) - np.repeat(_exclusive_cumsum(dx)[local_start[:-1]], drawn_points)
-    y = np.cumsum(dy) - np.repeat(_exclusive_cumsum(dy)[local_start[:-1]], drawn_points)
+    # Bounding boxes of drawn glyphs without an explicit one: extremes of the absolute coordinates.
     computed = ~explicit[drawn] & (drawn_points > 0)
-    starts = local_start[:-1][computed]
-    if starts.size:
-        extremes = [np.minimum.reduceat(x, starts), np.minimum.reduceat(y, starts),
-                    np.maximum.reduceat(x, starts), np.maximum.reduceat(y, starts)]
-        glyph_bbox[drawn[computed]] = np.stack(extremes, 1)
+    if computed.any():
+        total = _exclusive_cumsum(delta)
+        absolute = total[1:] - np.repeat(total[local_start[:-1]], drawn_points, axis=0)
+        starts = local_start[:-1][computed]
+        glyph_bbox[drawn[computed]] = np.hstack(
+            [np.minimum.reduceat(absolute, starts), np.maximum.reduceat(absolute, starts)]
+        )
 
     out_flags = (point_flags < 128).astype(np.uint8)  # bit 0: on curve; coordinates are words, not bytes
     if overlap is not None:
         marked = np.unpackbits(overlap)[:count].astype(bool)[drawn] & (drawn_points > 0)
         out_flags[local_start[:-1][marked]] |= _OVERLAP_SIMPLE
-    contour_first = _exclusive_cumsum(np.maximum(contours, 0))
-    firsts, numbers = contour_first[drawn].tolist(), contours[drawn].tolist()
-    ends_of = {
-        glyph: (np.cumsum(contour_points[first:first + n]) - 1).astype(">u2").tobytes()
-        for glyph, first, n in zip(drawn.tolist(), firsts, numbers, strict=True)
-    }
-    flag_bytes, x_bytes, y_bytes = out_flags.tobytes(), dx.astype(">i2").tobytes(), dy.astype(">i2").tobytes()
-    local = dict(zip(drawn.tolist(), local_start[:-1].tolist(), strict=True))
+    # Every contour's last point, numbered within its glyph: a glyph's endPtsOfContours is a slice.
+    ends = contour_start[1:] - 1 - np.repeat(point_start[:-1], simple_contours)
+    ends_bytes, flag_bytes = ends.astype(">u2").tobytes(), out_flags.tobytes()
+    xy_bytes = delta.T.astype(">i2").tobytes()  # every dx, then every dy
+    y_at = len(xy_bytes) // 2
+    where = dict(zip(drawn.tolist(), zip(
+        local_start[:-1].tolist(), local_start[1:].tolist(),
+        contour_first[drawn_simple].tolist(), contour_first[drawn_simple + 1].tolist(), strict=True,
+    ), strict=True))
 
-    boxes = glyph_bbox[:decoded].tolist()
+    boxes, code_at, code_lengths = glyph_bbox[:decoded].tolist(), code_start.tolist(), code_length.tolist()
     lengths = np.zeros(count, np.int64)
     glyphs = []
     for glyph in np.flatnonzero(wanted & (contours != 0)).tolist():
-        kind = int(contours[glyph])
-        header = _GLYPH_HEADER.pack(kind, *boxes[glyph])
-        length = int(code_length[glyph])
-        code = code_stream[code_start[glyph]:code_start[glyph] + length]
-        if kind > 0:
-            p0, p1 = local[glyph], local[glyph] + int(glyph_points[glyph])
-            body = b"".join((header, ends_of[glyph], struct.pack(">H", length), code,
-                             flag_bytes[p0:p1], x_bytes[2 * p0:2 * p1], y_bytes[2 * p0:2 * p1]))
+        length, at = code_lengths[glyph], code_at[glyph]
+        code = code_stream[at:at + length]
+        if glyph in where:
+            p0, p1, c0, c1 = where[glyph]
+            body = b"".join((
+                _GLYPH_HEADER.pack(c1 - c0, *boxes[glyph]), ends_bytes[2 * c0:2 * c1], _UINT16.pack(length),
+                code, flag_bytes[p0:p1], xy_bytes[2 * p0:2 * p1], xy_bytes[y_at + 2 * p0:y_at + 2 * p1],
+            ))
         else:
-            start, end, _instructed, _components = records[glyph]
-            body = header + composite_stream[start:end]
-            if has_instructions[glyph]:
-                body += struct.pack(">H", length) + code
+            start, end, instructed, _components = records[glyph]
+            body = _GLYPH_HEADER.pack(-1, *boxes[glyph]) + composite_stream[start:end]
+            if instructed:
+                body += _UINT16.pack(length) + code
         body += bytes(-len(body) % 4)
         glyphs.append(body)
         lengths[glyph] = len(body)
-    loca = _exclusive_cumsum(lengths)
-    return b"".join(glyphs), loca.astype(">u4").tobytes(), glyph_bbox[:, 0]
+    return b"".join(glyphs), _exclusive_cumsum(lengths).astype(">u4").tobytes(), glyph_bbox[:, 0]
 
 
 def _composites(
