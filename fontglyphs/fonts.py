@@ -386,18 +386,21 @@ def sfnt_names(data: bytes, offset: int = 0) -> dict[int, str]:
     _format, count, storage = struct.unpack_from(">HHH", data, start)
     count = min(count, (length - 6) // 12)
     records = np.frombuffer(data, ">u2", 6 * count, start + 6).reshape(count, 6)
-    best: dict[int, tuple[int, str]] = {}
-    for platform, encoding, language, name_id, size, at in records[_WANTED_NAMES[records[:, 3]]].tolist():
-        if storage + at + size > length:
-            continue
+    candidates = []  # (name ID, rank, record order, ...): the order in which strings are tried
+    for order, (platform, encoding, language, name_id, size, at) in enumerate(
+        records[_WANTED_NAMES[records[:, 3]]].tolist()
+    ):
         rank = _name_rank(platform, encoding, language)
-        if rank is None or best.get(name_id, (99, ""))[0] <= rank:
-            continue
-        raw = data[start + storage + at:start + storage + at + size]
-        text = " ".join(_decode_name(platform, encoding, raw).replace("\0", "").split())
-        if text:
-            best[name_id] = (rank, text)
-    return {name_id: text for name_id, (_rank, text) in best.items()}
+        if rank is not None and storage + at + size <= length:
+            candidates.append((name_id, rank, order, platform, encoding, start + storage + at, size))
+    # Best first, so each string is decoded once: a licence can run to 20 KB, in both Mac and Windows records.
+    names: dict[int, str] = {}
+    for name_id, _rank, _order, platform, encoding, at, size in sorted(candidates):
+        if name_id not in names:
+            text = " ".join(_decode_name(platform, encoding, data[at:at + size]).replace("\0", "").split())
+            if text:
+                names[name_id] = text
+    return names
 
 
 _LICENSES = (  # (licence id, phrases any of which identifies it), first match wins; text lower-cased
