@@ -144,10 +144,14 @@ def file_stem(path: str | os.PathLike) -> str:
     return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9._-]+")
+
+
 def _safe_name(text: str, limit: int = 48) -> str:
     """ASCII letters, digits, '.', '_' and '-' only: safe as a file name on every OS and in a URL."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_text).strip("._-")[:limit].rstrip("._-")
+    if not text.isascii():  # accents come off ("é" -> "e"); what has no ASCII form goes
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNSAFE_RUN.sub("_", text).strip("._-")[:limit].rstrip("._-")
 
 
 def face_key(path: str | os.PathLike, font_sha256: str, face_index: int, instance: str) -> str:
@@ -185,17 +189,22 @@ def _table_directory(data: bytes, offset: int) -> dict[bytes, tuple[int, int]]:
     (count,) = struct.unpack_from(">H", data, count_at)
     if len(data) < first + entry * count:
         raise ValueError("truncated (the table directory is cut off)")
-    tables = {}
-    for index in range(count):
-        if woff:
-            tag, start, length = struct.unpack_from(">4sII", data, first + entry * index)
-        else:
-            tag, _checksum, start, length = struct.unpack_from(">4sIII", data, first + entry * index)
-        if start + length > len(data):
-            name = tag.decode("latin-1").strip()
-            raise ValueError(f"truncated (table '{name}' ends at byte {start + length} of {len(data)})")
-        tables[tag] = (start, length)
-    return tables
+    # The whole directory in one unpack: the face is opened a few times over, for its format and names.
+    fields = _directory_struct(woff, count).unpack_from(data, first)
+    # Fields of an entry: WOFF tag, offset, stored length and two more; sfnt tag, checksum, offset, length.
+    step, at = (5, 1) if woff else (4, 2)
+    tags, starts, lengths = fields[0::step], fields[at::step], fields[at + 1::step]
+    if count and max(map(int.__add__, starts, lengths)) > len(data):
+        for tag, start, length in zip(tags, starts, lengths, strict=True):
+            if start + length > len(data):
+                name = tag.decode("latin-1").strip()
+                raise ValueError(f"truncated (table '{name}' ends at byte {start + length} of {len(data)})")
+    return dict(zip(tags, zip(starts, lengths, strict=True), strict=True))
+
+
+@functools.lru_cache(maxsize=128)
+def _directory_struct(woff: bool, count: int) -> struct.Struct:
+    return struct.Struct(">" + ("4sIIII" if woff else "4sIII") * count)
 
 
 def _outline_format(data: bytes, offset: int) -> str:

@@ -166,7 +166,7 @@ class _Outline:
         self.ref = ctypes.byref(self.outline)
         self.bbox = freetype.FT_BBox()
         self.bbox_ref = ctypes.byref(self.bbox)
-        self.matrix = freetype.FT_Matrix()
+        self.matrix = freetype.FT_Matrix()  # a pure scale: xy and yx stay 0, as ctypes made them
         self.matrix_ref = ctypes.byref(self.matrix)
 
     def load(self, index: int) -> bool:
@@ -186,7 +186,6 @@ class _Outline:
 
     def scale(self, sx: float, sy: float) -> None:
         self.matrix.xx, self.matrix.yy = round(sx * 65536), round(sy * 65536)  # 16.16
-        self.matrix.xy = self.matrix.yx = 0
         ft.FT_Outline_Transform(self.ref, self.matrix_ref)
 
     def translate(self, dx: int, dy: int) -> None:
