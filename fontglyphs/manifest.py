@@ -97,7 +97,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """The hot path of rendering (one call per PNG): plain syscalls, a folder made only when missing."""
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``: a reader sees the old
+    file or the new one, never half of one. Plain syscalls, and a folder made only when missing, because
+    merging shards calls it once per PNG."""
     path = os.fspath(path)
     tmp = _temporary_name(path)
     try:
