@@ -1,9 +1,11 @@
 import sys
+import time
+from collections import deque
 
 import pytest
 from faults import square_or_fail
 
-from fontglyphs.workers import _Watcher, default_start_method, run_isolated
+from fontglyphs.workers import _MAX_NAP, _Watcher, _Worker, default_start_method, run_isolated
 
 
 @pytest.mark.parametrize(
@@ -32,3 +34,20 @@ def test_no_tasks_starts_nothing():
 
 def test_workers_are_forked_only_on_linux():
     assert default_start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def _worker_at_pace(queued: int, done: int, seconds_per_task: float) -> _Worker:
+    """A _Worker's bookkeeping, without its process: ``done`` results so far at that pace."""
+    worker = _Worker.__new__(_Worker)
+    worker.queue, worker.done = deque(range(queued)), done
+    worker.first_sent = time.monotonic() - done * seconds_per_task
+    return worker
+
+
+def test_the_parent_naps_only_while_a_worker_has_work_queued_behind_its_running_task():
+    assert _worker_at_pace(queued=8, done=0, seconds_per_task=0.001).nap() == 0  # no pace known yet
+    assert _worker_at_pace(queued=1, done=9, seconds_per_task=0.001).nap() == 0  # only the running task
+    # Half of what the 7 tasks behind the running one take: the worker never runs dry while the parent sleeps.
+    fast = _worker_at_pace(queued=8, done=100, seconds_per_task=0.0002)
+    assert fast.nap() == pytest.approx(0.0007, rel=0.2)
+    assert _worker_at_pace(queued=8, done=100, seconds_per_task=0.1).nap() == _MAX_NAP  # slow fonts: capped
