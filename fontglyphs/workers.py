@@ -15,6 +15,7 @@ the others go to its replacement.
 from __future__ import annotations
 
 import faulthandler
+import math
 import multiprocessing
 import os
 import select
@@ -55,8 +56,9 @@ def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
         if message is None:
             return
         index, task = message
+        started = time.perf_counter()  # the task's own time goes back with it: the parent paces the worker
         try:
-            conn.send((index, func(task), ""))
+            conn.send((index, func(task), "", time.perf_counter() - started))
         except Exception as error:  # noqa: BLE001 - any failure of one task is reported, never fatal
             text = str(error).splitlines()[0] if str(error) else ""
             detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -65,17 +67,20 @@ def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
                 and "fontglyphs" not in type(error).__module__
             ):
                 detail += " at " + traceback.extract_tb(error.__traceback__)[-1].name
-            conn.send((index, None, detail))
+            conn.send((index, None, detail, time.perf_counter() - started))
 
 
-# Tasks a worker holds at once: the next ones wait in its pipe while it works, so it never idles waiting for
-# the parent. And the parent need not wake for every result: on a virtual machine each sleep and wake-up
-# costs it about 50 µs of CPU, more than handling a font's result. So while every busy worker holds several
-# tasks, the parent naps (half the time their queues take at the pace so far, at most _MAX_NAP) and then takes
-# all the results waiting: a few wake-ups a font become one every few fonts. A crash or a timeout is noticed
-# at most _MAX_NAP late.
-_TASKS_IN_FLIGHT = 8
-_MAX_NAP = 0.005
+# How the parent keeps workers busy at little cost to itself. Each worker holds more than the task it runs,
+# so it never waits for the parent between tasks. The parent need not wake for every result either: on a
+# virtual machine each sleep and wake-up costs it ~50 µs of CPU, more than handling a font's result. So when
+# a worker's tasks are quick, it is sent enough to last two naps of the parent (at most _MAX_IN_FLIGHT), and
+# the parent naps while every busy worker has work queued behind its running task (half that work's time,
+# at most _MAX_NAP), then takes all the results waiting: one wake-up every several fonts. A slow task costs
+# far more than a wake-up, so then the parent just waits for its result, and the worker holds two tasks,
+# which keeps the tail of a run short: no worker sits on a queue of slow fonts another could have taken. A
+# crash or a timeout is noticed at most _MAX_NAP late.
+_MAX_NAP = 0.01  # seconds
+_MAX_IN_FLIGHT = 16
 
 
 def _exit_reason(process: multiprocessing.Process) -> str:
@@ -98,14 +103,11 @@ class _Worker:
         child_conn.close()
         self.queue: deque[int] = deque()
         self.started = 0.0  # when the oldest task began: when it was sent, or when the one before it ended
-        self.first_sent = 0.0
-        self.done = 0  # results received: with first_sent, the worker's pace
+        self.pace: float | None = None  # seconds a task, a moving average of recent ones; None before any
 
     def send(self, index: int, task: Any) -> None:
         if not self.queue:
             self.started = time.monotonic()
-        if not self.first_sent:
-            self.first_sent = time.monotonic()
         self.queue.append(index)
         try:
             self.conn.send((index, task))
@@ -117,23 +119,31 @@ class _Worker:
         outcomes = []
         try:
             while True:
-                index, value, error = self.conn.recv()
+                index, value, error, seconds = self.conn.recv()
                 self.queue.popleft()
                 self.started = time.monotonic()
-                self.done += 1
+                # Recent tasks weigh most: a run of slow fonts stops the worker being sent more in a result.
+                self.pace = seconds if self.pace is None else 0.7 * self.pace + 0.3 * seconds
                 outcomes.append(Outcome(index, value, error))
                 if not self.queue or not _Watcher.readable(self.conn):
                     return outcomes
         except (EOFError, OSError):  # the pipe closed: the worker died
             return outcomes
 
+    def capacity(self) -> int:
+        """Tasks to hold: two until the pace is known or when tasks are slow, else enough to outlast two of
+        the parent's naps."""
+        if self.pace is None or self.pace > _MAX_NAP / 2:
+            return 2
+        return min(_MAX_IN_FLIGHT, 1 + math.ceil(2 * _MAX_NAP / self.pace))
+
     def nap(self) -> float:
-        """How long the parent may sleep and still find this worker busy: half the time its queued tasks
-        after the running one take at its pace so far, at most _MAX_NAP; 0 before the first result."""
-        if not self.done or len(self.queue) < 2:
+        """How long the parent may sleep and still find this worker busy, with results to take: half the
+        time of the tasks queued behind the running one, at most _MAX_NAP; 0 when that is less than a
+        task (a nap would cost a wake-up for nothing) or when tasks are slow (see _MAX_NAP)."""
+        if self.pace is None or self.pace > _MAX_NAP / 2 or len(self.queue) < 3:
             return 0.0
-        pace = (time.monotonic() - self.first_sent) / self.done
-        return min(_MAX_NAP, pace * (len(self.queue) - 1) / 2)
+        return min(_MAX_NAP, self.pace * (len(self.queue) - 1) / 2)
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -238,7 +248,7 @@ def run_isolated(
             watched.discard(slot)
 
     def feed(slot: int) -> None:
-        while len(pool[slot].queue) < _TASKS_IN_FLIGHT and pending:
+        while len(pool[slot].queue) < pool[slot].capacity() and pending:
             index = pending.pop()
             pool[slot].send(index, tasks[index])
         watch(slot)

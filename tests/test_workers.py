@@ -1,11 +1,18 @@
+import multiprocessing
 import sys
-import time
 from collections import deque
 
 import pytest
 from faults import square_or_fail
 
-from fontglyphs.workers import _MAX_NAP, _Watcher, _Worker, default_start_method, run_isolated
+from fontglyphs.workers import (
+    _MAX_IN_FLIGHT,
+    _MAX_NAP,
+    _Watcher,
+    _Worker,
+    default_start_method,
+    run_isolated,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,18 +43,35 @@ def test_workers_are_forked_only_on_linux():
     assert default_start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def _worker_at_pace(queued: int, done: int, seconds_per_task: float) -> _Worker:
-    """A _Worker's bookkeeping, without its process: ``done`` results so far at that pace."""
+def _worker_at_pace(queued: int, seconds_per_task: float | None) -> _Worker:
+    """A _Worker's bookkeeping, without its process: tasks queued, and the pace of its results so far."""
     worker = _Worker.__new__(_Worker)
-    worker.queue, worker.done = deque(range(queued)), done
-    worker.first_sent = time.monotonic() - done * seconds_per_task
+    worker.queue, worker.pace = deque(range(queued)), seconds_per_task
     return worker
 
 
-def test_the_parent_naps_only_while_a_worker_has_work_queued_behind_its_running_task():
-    assert _worker_at_pace(queued=8, done=0, seconds_per_task=0.001).nap() == 0  # no pace known yet
-    assert _worker_at_pace(queued=1, done=9, seconds_per_task=0.001).nap() == 0  # only the running task
-    # Half of what the 7 tasks behind the running one take: the worker never runs dry while the parent sleeps.
-    fast = _worker_at_pace(queued=8, done=100, seconds_per_task=0.0002)
-    assert fast.nap() == pytest.approx(0.0007, rel=0.2)
-    assert _worker_at_pace(queued=8, done=100, seconds_per_task=0.1).nap() == _MAX_NAP  # slow fonts: capped
+def test_quick_tasks_are_sent_ahead_and_collected_a_few_at_a_time():
+    quick = _worker_at_pace(queued=8, seconds_per_task=_MAX_NAP / 10)
+    # Half of what the 7 tasks behind the running one take: the worker never runs dry while the parent sleeps,
+    assert quick.nap() == pytest.approx(7 * _MAX_NAP / 20)
+    # and it is sent enough tasks to outlast two naps: 20 after the one it runs.
+    assert quick.capacity() == min(21, _MAX_IN_FLIGHT)
+    assert _worker_at_pace(queued=8, seconds_per_task=None).nap() == 0  # no pace known yet
+    assert _worker_at_pace(queued=8, seconds_per_task=None).capacity() == 2
+    assert _worker_at_pace(queued=2, seconds_per_task=_MAX_NAP / 10).nap() == 0  # less than a task to take
+
+
+def test_slow_tasks_are_waited_for_and_not_sent_ahead():
+    slow = _worker_at_pace(queued=2, seconds_per_task=_MAX_NAP)
+    assert slow.nap() == 0 and slow.capacity() == 2
+
+
+def test_a_worker_is_paced_by_its_recent_tasks_most():
+    worker = _worker_at_pace(queued=3, seconds_per_task=None)
+    worker.conn, child = multiprocessing.Pipe()
+    for index, seconds in enumerate([0.001, 1.0, 1.0]):  # as _worker_loop sends: index, value, error, seconds
+        child.send((index, index * index, "", seconds))
+    outcomes = worker.receive()
+    assert [(o.index, o.value) for o in outcomes] == [(0, 0), (1, 1), (2, 4)]
+    assert worker.pace == pytest.approx(0.001 * 0.49 + 0.3 * 0.7 + 0.3)  # slow fonts take over at once
+    assert worker.capacity() == 2
