@@ -130,18 +130,22 @@ class _Worker:
         except (EOFError, OSError):  # the pipe closed: the worker died
             return outcomes
 
+    def quick(self) -> bool:
+        """Whether its tasks are known to take under half a nap: worth sending ahead and napping for."""
+        return self.pace is not None and self.pace <= _MAX_NAP / 2
+
     def capacity(self) -> int:
         """Tasks to hold: two until the pace is known or when tasks are slow, else enough to outlast two of
         the parent's naps."""
-        if self.pace is None or self.pace > _MAX_NAP / 2:
+        if not self.quick():
             return 2
-        return min(_MAX_IN_FLIGHT, 1 + math.ceil(2 * _MAX_NAP / self.pace))
+        return min(_MAX_IN_FLIGHT, 1 + math.ceil(2 * _MAX_NAP / max(self.pace, 1e-9)))  # a 0 s task: the most
 
     def nap(self) -> float:
         """How long the parent may sleep and still find this worker busy, with results to take: half the
         time of the tasks queued behind the running one, at most _MAX_NAP; 0 when that is less than a
         task (a nap would cost a wake-up for nothing) or when tasks are slow (see _MAX_NAP)."""
-        if self.pace is None or self.pace > _MAX_NAP / 2 or len(self.queue) < 3:
+        if not self.quick() or len(self.queue) < 3:
             return 0.0
         return min(_MAX_NAP, self.pace * (len(self.queue) - 1) / 2)
 

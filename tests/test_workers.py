@@ -59,6 +59,7 @@ def test_quick_tasks_are_sent_ahead_and_collected_a_few_at_a_time():
     assert _worker_at_pace(queued=8, seconds_per_task=None).nap() == 0  # no pace known yet
     assert _worker_at_pace(queued=8, seconds_per_task=None).capacity() == 2
     assert _worker_at_pace(queued=2, seconds_per_task=_MAX_NAP / 10).nap() == 0  # less than a task to take
+    assert _worker_at_pace(queued=0, seconds_per_task=0.0).capacity() == _MAX_IN_FLIGHT  # too quick to time
 
 
 def test_slow_tasks_are_waited_for_and_not_sent_ahead():
