@@ -21,6 +21,7 @@ import io
 import mmap
 import os
 import re
+import stat
 import struct
 import sys
 import unicodedata
@@ -99,24 +100,29 @@ def find_font_files(
     """:func:`discover_font_files`' files as plain strings, each with its ``os.stat`` (None when it cannot
     be read, e.g. a dangling symlink, which is kept so that rendering rejects it with the reason): the
     render stage needs both for ten thousand files, and building a Path costs more than the stat."""
-    roots = [Path(p) for p in paths] + (system_font_dirs() if system else [])
-    found: list[str] = []
+    roots = [os.fspath(p) for p in paths] + [str(d) for d in (system_font_dirs() if system else [])]
+    found: list[tuple[str, os.stat_result | None]] = []  # walked files are stat'ed below; named ones here
     for root in roots:
-        if root.is_dir():
-            found.extend(_walk_fonts(root))
-        elif root.is_file():
-            found.append(str(root))
+        try:
+            status = os.stat(root)  # one stat a root: a shell glob can name ten thousand files
+        except OSError:
+            status = None
+        if status is not None and stat.S_ISDIR(status.st_mode):
+            found.extend((path, None) for path in _walk_fonts(Path(root)))
+        elif status is not None and stat.S_ISREG(status.st_mode):
+            found.append((str(Path(root)), status))
         else:
-            raise UsageError(f"{root}: no such file or folder")
+            raise UsageError(f"{Path(root)}: no such file or folder")
     # A file reached twice (through a symlink, a hard link or two overlapping roots) is the same inode:
     # one stat a file, where os.path.realpath would lstat every component of its path.
     unique: dict[tuple[int, int], tuple[str, os.stat_result | None]] = {}
-    for path in sorted(found, key=_posix):
-        try:
-            status = os.stat(path)
-        except OSError:
-            unique[(-1, len(unique))] = (path, None)
-            continue
+    for path, status in sorted(found, key=lambda item: _posix(item[0])):
+        if status is None:
+            try:
+                status = os.stat(path)
+            except OSError:
+                unique[(-1, len(unique))] = (path, None)
+                continue
         unique.setdefault((status.st_dev, status.st_ino), (path, status))
     return sorted(unique.values(), key=lambda item: _posix(item[0]))
 
