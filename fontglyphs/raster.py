@@ -239,14 +239,16 @@ def render_font(
     ``data`` (the file's bytes) and ``font_sha256`` (their hash) save reading and hashing them again."""
     options.validate()
     canvas = _canvas(options.size)
-    sets = []
+    sets, previous = [], None
     for face in open_faces(path, instances, data, font_sha256, chars="".join(letters)):
         glyphs = GlyphSet(face.info)
-        if face.ft is None:
+        ft_face = face.ft  # read once: it sets a variable font's shared face to this instance
+        if ft_face is None:
             glyphs.skipped = [(letter, face.error) for letter in letters]
         else:
-            outline = _Outline(face.ft)
-            for letter, index in zip(letters, glyph_indices(face.ft, letters), strict=True):
+            if ft_face is not previous:  # named instances share a face, so its glyph slot and glyph ids too
+                outline, indices, previous = _Outline(ft_face), glyph_indices(ft_face, letters), ft_face
+            for letter, index in zip(letters, indices, strict=True):
                 if not index:
                     glyphs.skipped.append((letter, "not in cmap"))
                     continue

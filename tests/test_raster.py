@@ -190,6 +190,21 @@ def test_variable_named_instances_and_default_only(fonts):
     assert np.array_equal(default.images["H"], sets[1].images["H"])
 
 
+def test_named_instances_share_a_face_yet_draw_their_own_outline(fonts, tmp_path):
+    """The instances of a variable font share one FreeType face: whichever is read, in any order, draws its
+    own outline, the same as a static font instantiated at its coordinates by fontTools."""
+    from fontTools.varLib.instancer import instantiateVariableFont
+
+    faces = open_faces(fonts["variable"])
+    assert len({id(face.freetype_face) for face in faces}) == 1
+    drawn = {face.info.instance: render_glyph(face.ft, glyph_index(face.ft, "H")) for face in faces[::-1]}
+    for instance, weight in (("Thin", 100), ("Regular", 400), ("Black", 900)):
+        static = tmp_path / f"{instance}.ttf"
+        instantiateVariableFont(TTFont(fonts["variable"]), {"wght": weight}).save(static)
+        (face,) = open_faces(static)
+        assert np.array_equal(drawn[instance], render_glyph(face.ft, glyph_index(face.ft, "H"))), instance
+
+
 # ---------------------------------------------------------------------------------------------------
 # Pixels: exact area coverage, fit modes, sizes, invert
 # ---------------------------------------------------------------------------------------------------
