@@ -199,7 +199,7 @@ def _glyph_stream_layout(
     return np.array(triplet_start, np.int64), np.array(lengths, np.int64)
 
 
-def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, bytes, np.ndarray]:
+def _glyf_and_loca(data: bytes, keep: list[int] | None = None) -> tuple[bytes, bytes, np.ndarray]:
     """The glyf and (long) loca tables of a transformed glyf table, and every glyph's xMin.
 
     ``keep`` (glyph ids) limits the outlines rebuilt to those glyphs and the components they use; the
@@ -313,14 +313,14 @@ def _glyf_and_loca(data: bytes, keep: np.ndarray | None = None) -> tuple[bytes, 
 
 
 def _composites(
-    stream: bytes, composite_glyphs: list[int], count: int, keep: np.ndarray | None
+    stream: bytes, composite_glyphs: list[int], count: int, keep: list[int] | None
 ) -> tuple[dict[int, tuple[int, int, bool, list[int]]], set[int] | None, int]:
     """Walk the composite records (which lie end to end in glyph order) as far as the glyphs needed reach.
 
     Returns each walked composite's (start, end, has instructions, components), the glyphs needed (those
     in ``keep``, .notdef and, recursively, their components; None for all, when ``keep`` is None) and how
     many leading glyphs hold them all."""
-    wanted = None if keep is None else {0, *(int(g) for g in keep if 0 <= g < count)}
+    wanted = None if keep is None else {0, *(glyph for glyph in keep if 0 <= glyph < count)}
     decoded = count if wanted is None else max(wanted) + 1
     records: dict[int, tuple[int, int, bool, list[int]]] = {}
     pos = 0
@@ -374,9 +374,7 @@ def decompress_woff2(data: bytes, chars: str | None = None) -> bytes:
     if b"glyf" in transformed:
         maxp_glyphs = struct.unpack_from(">H", tables[b"maxp"], 4)[0]
         keep = None if chars is None or b"cmap" not in tables else cmap_glyphs(tables[b"cmap"], chars)
-        tables[b"glyf"], tables[b"loca"], x_min = _glyf_and_loca(
-            transformed.pop(b"glyf"), None if keep is None else np.array(keep, np.int64)
-        )
+        tables[b"glyf"], tables[b"loca"], x_min = _glyf_and_loca(transformed.pop(b"glyf"), keep)
         transformed.pop(b"loca", None)
         head = bytearray(tables[b"head"])
         struct.pack_into(">h", head, _HEAD_INDEX_TO_LOC_FORMAT, 1)
