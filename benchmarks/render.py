@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from fontglyphs.errors import FontLoadError
@@ -66,7 +65,7 @@ def rasterize_only(fonts: list[Path], letters: tuple[str, ...]) -> int:
             continue
         for glyph_set in glyph_sets:
             if glyph_set.images:
-                drawn += len(encode_pngs(np.stack(list(glyph_set.images.values()))))
+                drawn += len(encode_pngs(glyph_set.pixels))
     return drawn
 
 

@@ -132,6 +132,28 @@ def find_font_files(
 # ---------------------------------------------------------------------------------------------------
 
 
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows opens files as text unless told
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    """A file's bytes in four system calls (open, fstat, read, close) where ``Path.read_bytes`` makes nine:
+    its buffered reader also asks whether the file is a terminal, where it stands (twice), its size again,
+    and reads once more to find the end. The render workers read every font, and on a virtual machine
+    each system call costs a microsecond or two (11 µs a font saved, measured on the bundled fonts)."""
+    fd = os.open(path, os.O_RDONLY | _O_BINARY)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        if len(data) != size:  # a short read, or the file grew since: read on to its end
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """The file's sha256, hashed straight from the page cache through a memory map: reading it into
     blocks first would copy a 1 GB corpus once more for nothing."""
@@ -316,7 +338,7 @@ def read_font(
     path = str(path)
     if data is None:
         try:
-            data = Path(path).read_bytes()
+            data = read_file(path)
         except OSError as error:
             raise FontLoadError(f"{path}: cannot read ({error.strerror or error})") from None
     try:

@@ -30,11 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
 from .errors import FontGlyphsError, FontLoadError, UsageError
-from .fonts import file_sha256, find_font_files
+from .fonts import file_sha256, find_font_files, read_file
 from .letters import letter_dirname
 from .manifest import (
     MANIFEST_HEADER,
@@ -173,7 +171,7 @@ def render_font_task(task: FontTask) -> dict:
     left out. :func:`_manifest_text` and :func:`font_rejects` expand it into manifest and rejects rows."""
     letters = task.config.letters
     try:
-        data = Path(task.font_path).read_bytes()
+        data = read_file(task.font_path)
     except OSError as error:
         return _result([], {f"unreadable file ({error.strerror or error})": "*"})
     digest = task.font_sha256 or hashlib.sha256(data).hexdigest()
@@ -193,7 +191,7 @@ def render_font_task(task: FontTask) -> dict:
             reason = f"{reason} ({where})"
             rejects[reason] = rejects.get(reason, "") + letter
         if glyph_set.images:
-            images = np.stack(list(glyph_set.images.values()))
+            images = glyph_set.pixels
             for letter, png in zip(glyph_set.images, encode_pngs(images), strict=True):
                 _write_png(f"{folder[letter]}{face.key}.png", png)  # str paths: hot loop
             digests = "".join(hashlib.sha256(image).hexdigest() for image in images)

@@ -114,6 +114,29 @@ def test_file_sha256(tmp_path):
     assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.parametrize("size", [0, 1, 70_000, 3_000_000])
+def test_read_file_gives_every_byte(tmp_path, size):
+    path = tmp_path / "f.bin"
+    path.write_bytes(random.Random(size).randbytes(size))
+    assert fontmod.read_file(path) == path.read_bytes()
+
+
+def test_read_file_reads_on_when_the_file_is_longer_than_its_size_said(tmp_path, monkeypatch):
+    """The size comes from fstat before the read: a file that grew in between is still read to its end."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(256)) * 5000)
+    real_fstat = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((0,) * 6 + (100,) + tuple(real_fstat(fd))[7:]))
+    assert fontmod.read_file(path) == path.read_bytes()
+
+
+def test_read_file_errors_name_the_reason(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        fontmod.read_file(tmp_path / "missing.ttf")
+    with pytest.raises(IsADirectoryError):
+        fontmod.read_file(tmp_path)
+
+
 def test_face_key_is_readable_stable_and_unique():
     key = face_key("fonts/DejaVuSans.ttf", SHA, 0, "")
     assert re.fullmatch(r"DejaVuSans-[0-9a-f]{8}", key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 from pathlib import Path
 
@@ -343,6 +344,28 @@ def test_glyphs_without_ink_are_blank(tmp_path, contours):
     assert glyphs.skipped == [("A", "blank glyph")] and list(glyphs.images) == ["B"]
     (face,) = open_faces(path)
     assert render_glyph(face.ft, glyph_index(face.ft, "A")) is None
+
+
+def test_a_glyph_freetype_cannot_load_is_skipped_and_leaves_the_others_intact(tmp_path):
+    """Each letter of a face is drawn into a frame of its own; a glyph that fails is reported with
+    FreeType's reason, and the letters around it come out as they do from an intact font."""
+    intact = build_font(tmp_path / "Intact.ttf")
+    broken = tmp_path / "Broken.ttf"
+    font = TTFont(str(intact))
+    glyph_id = font.getGlyphID("g_B")
+    data = bytearray(intact.read_bytes())
+    glyf_at = font.reader.tables["glyf"].offset
+    start = font["loca"][glyph_id]
+    struct.pack_into(">h", data, glyf_at + start, 0x0FFF)  # more contours than the glyph has bytes for
+    broken.write_bytes(bytes(data))
+
+    (glyphs,) = render_font(broken, "ABC")
+    (reference,) = render_font(intact, "ABC")
+    assert glyphs.skipped == [("B", f"glyph {glyph_id} does not load (invalid outline)")]
+    assert list(glyphs.images) == ["A", "C"] and glyphs.pixels.shape == (2, 28, 28)
+    for row, letter in enumerate(glyphs.images):
+        assert np.array_equal(glyphs.images[letter], reference.images[letter])
+        assert np.array_equal(glyphs.pixels[row], reference.images[letter])
 
 
 def test_thin_glyph_is_stretched_not_blank(tmp_path):
