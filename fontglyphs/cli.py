@@ -7,6 +7,7 @@ Each subcommand lives in ``fontglyphs/commands/<name>.py`` and is imported only 
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -61,4 +62,9 @@ def cli() -> None:
 
 
 def main() -> None:
+    # numpy's OpenBLAS starts a thread per core on import, which spins for a while: 0.1-0.3 CPU-seconds of
+    # every command on a 2-core machine, a quarter of `fontglyphs render fonts/`. fontglyphs does no linear
+    # algebra in numpy big enough for threads to help (torch has threads of its own), so a command runs
+    # OpenBLAS single-threaded unless the user said otherwise. Set before a command imports numpy.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli()

@@ -17,7 +17,7 @@ from faults import render_or_fail
 from fontfactory import build_collection, build_font, build_variable_font, write_garbage
 from PIL import Image
 
-from fontglyphs.cli import cli
+from fontglyphs.cli import cli, main
 from fontglyphs.fonts import file_sha256
 from fontglyphs.manifest import manifest_csv, read_manifest, read_rejects
 from fontglyphs.render import JOURNAL_DIR, Journal, RenderConfig, Shard, render_fonts
@@ -251,6 +251,16 @@ def test_cli_bad_flags_are_one_line_errors_with_exit_code_2(corpus, tmp_path, ar
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("4", "4")])
+def test_cli_runs_openblas_single_threaded_unless_told_otherwise(monkeypatch, given, expected):
+    environment = {} if given is None else {"OPENBLAS_NUM_THREADS": given}
+    monkeypatch.setattr(os, "environ", environment)
+    monkeypatch.setattr(sys, "argv", ["fontglyphs", "--version"])
+    with pytest.raises(SystemExit):
+        main()
+    assert environment == {"OPENBLAS_NUM_THREADS": expected}
 
 
 def test_cli_needs_paths(tmp_path):
