@@ -224,20 +224,18 @@ def _manifest_text(entries: dict[str, JournalEntry], letters: Sequence[str]) -> 
                 raise FontGlyphsError(f"{font_path} and {owner[key]} both render to {key}.png")
             owner[key] = font_path
             fields = csv_fields([key, font_path, font_sha256, face_index, instance, family, style, license])
-            images = {
-                letter: digests[k * _DIGEST_LENGTH:(k + 1) * _DIGEST_LENGTH] for k, letter in enumerate(drawn)
-            }
-            faces.append((key, fields, images))
+            faces.append((key, fields, drawn, digests))
     faces.sort()
     lines, paths = [MANIFEST_HEADER], []
     for label, letter in enumerate(letters):
         # A path is a letter's folder (alphanumeric or U+XXXX) and a face key (_safe_name): never quoted.
         folder, letter_field = letter_dirname(letter), csv_fields([letter])
-        for key, fields, images in faces:
-            if letter in images:
-                path = f"{folder}/{key}.png"
+        for key, fields, drawn, digests in faces:
+            at = drawn.find(letter) * _DIGEST_LENGTH  # the k-th letter drawn has the k-th digest
+            if at >= 0:
+                path, digest = f"{folder}/{key}.png", digests[at:at + _DIGEST_LENGTH]
                 paths.append(path)
-                lines.append(f"{path},{letter_field},{label},{fields},{images[letter]}{_RENDERED_TAIL}")
+                lines.append(f"{path},{letter_field},{label},{fields},{digest}{_RENDERED_TAIL}")
     return "".join(lines), paths
 
 
