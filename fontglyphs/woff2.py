@@ -265,15 +265,20 @@ def _glyf_and_loca(data: bytes, keep: list[int] | None = None) -> tuple[bytes, b
     point_flags = flags[point]
     delta = _triplet_deltas(point_flags, glyph_stream, offsets)
 
-    # Bounding boxes of drawn glyphs without an explicit one: extremes of the absolute coordinates.
-    computed = ~explicit[drawn] & (drawn_points > 0)
+    # Bounding boxes of drawn glyphs without an explicit one: extremes of the absolute coordinates. A glyph's
+    # points are the running sum of its deltas, so its extremes are those of the running sum over all drawn
+    # points, less the sum before its first point. Each glyph with points is its own segment of the
+    # reduction: a segment running on into the next glyph's points would take in that glyph's extremes too.
+    has_points = drawn_points > 0
+    computed = ~explicit[drawn] & has_points
     if computed.any():
         total = _exclusive_cumsum(delta)
-        absolute = total[1:] - np.repeat(total[local_start[:-1]], drawn_points, axis=0)
-        starts = local_start[:-1][computed]
-        glyph_bbox[drawn[computed]] = np.hstack(
-            [np.minimum.reduceat(absolute, starts), np.maximum.reduceat(absolute, starts)]
-        )
+        starts = local_start[:-1][has_points]
+        before, running = total[starts], total[1:]
+        low = np.minimum.reduceat(running, starts) - before
+        high = np.maximum.reduceat(running, starts) - before
+        own = computed[has_points]
+        glyph_bbox[drawn[computed]] = np.hstack([low[own], high[own]])
 
     out_flags = (point_flags < 128).astype(np.uint8)  # bit 0: on curve; coordinates are words, not bytes
     if overlap is not None:

@@ -416,6 +416,45 @@ def test_woff2_triplets_of_every_size_and_sign_decode_as_fonttools_does(tmp_path
     assert fast[0] == _outlines(path.read_bytes())["g_A"][0]  # the outline that was drawn, point for point
 
 
+def test_woff2_bounding_boxes_computed_and_stored_side_by_side_decode_as_fonttools_does(tmp_path):
+    """WOFF2 stores a simple glyph's bounding box only when it is not the box of its points; the decoder
+    computes the others. Here a small A is followed by a large B whose stored box is looser still, then C:
+    A's box must come from A's points alone, and so must the hmtx side bearings taken from it."""
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib.woff2 import compress
+
+    def square(x0, y0, x1, y1):
+        pen = TTGlyphPen(None)
+        pen.moveTo((x0, y0))
+        for point in ((x0, y1), (x1, y1), (x1, y0)):
+            pen.lineTo(point)
+        pen.closePath()
+        return pen.glyph()
+
+    path = build_font(tmp_path / "Boxes.ttf", letters="ABC")
+    font = TTFont(str(path), recalcBBoxes=False)
+    glyf = font["glyf"]
+    glyf["g_A"], glyf["g_B"] = square(100, 100, 200, 200), square(-300, -300, 900, 900)
+    for name in ("g_A", "g_B", "g_C"):
+        glyf[name].recalcBounds(glyf)
+    stored = glyf["g_B"]
+    stored.xMin, stored.yMin, stored.xMax, stored.yMax = -800, -700, 1200, 1100
+    for name in font.getGlyphOrder():  # side bearings equal to xMin, so that WOFF2 leaves them out
+        if glyf[name].numberOfContours:
+            font["hmtx"][name] = (font["hmtx"][name][0], glyf[name].xMin)
+    font.save(str(path))
+    woff2 = tmp_path / "Boxes.woff2"
+    compress(str(path), str(woff2), transform_tables={"glyf", "loca", "hmtx"})
+    data = woff2.read_bytes()
+    slow = _outlines(fontmod._decompress_woff2_fonttools(data))
+    assert slow["g_A"][1:3] == ((600, 100), (100, 100, 200, 200))  # the font is as intended
+    for chars in ("ABC", None):
+        fast = _outlines(woff2mod.decompress_woff2(data, chars))
+        assert {name: fast[name] for name in ("g_A", "g_B", "g_C")} == {
+            name: slow[name] for name in ("g_A", "g_B", "g_C")
+        }
+
+
 def test_woff2_decoder_rebuilds_only_the_glyphs_of_the_letters_asked_for(tmp_path):
     # U+1D400 lies beyond the BMP, so the cmap has a format 12 subtable beside the format 4 one.
     data = _woff2_with_instructions_and_a_composite(tmp_path, "ABCDEFGHIJK\U0001d400").read_bytes()
