@@ -253,7 +253,7 @@ def _draw_letters(
         except GlyphError as error:
             frames[frame].fill(0)  # a failed draw may have left part of its coverage
             reasons[frame] = str(error)
-    inked = frames.reshape(len(letters), -1).any(axis=1).tolist()
+    inked = frames.any(axis=(1, 2)).tolist()
     images = frames[inked]  # a copy: the frames are the next face's
     if options.invert:
         np.subtract(255, images, out=images)

@@ -320,6 +320,11 @@ def test_missing_unmapped_and_blank_letters_are_skipped_with_reasons(fonts):
                               ("K", "not in cmap")]
 
 
+def test_no_letters_give_each_face_an_empty_set(fonts):
+    (glyphs,) = render_font(fonts["ttf"], "")
+    assert glyphs.images == {} and glyphs.skipped == [] and glyphs.pixels.shape == (0, 28, 28)
+
+
 def test_letter_mapped_to_notdef_is_not_in_cmap(tmp_path):
     path = build_font(tmp_path / "Notdef.ttf")
     font = TTFont(str(path))
