@@ -7,7 +7,8 @@ A third row times fontglyphs' rasterizer alone (render_font + encode_pngs in thi
 the gap between it and the stage is the cost of files, processes and bookkeeping.
 Rates are given per wall second and per CPU second (user + system, children included): on a shared,
 oversubscribed machine only the second is comparable between runs. Each pipeline runs ``--repeat`` times
-(default 3), interleaved, and the medians are reported.
+(default 5), interleaved, and the medians are reported: on a virtual machine whose speed drifts within
+seconds, the half-second runs of fontglyphs vary by up to 40% from one repeat to the next.
 
     python benchmarks/render.py fonts/ --letters A-J
     python benchmarks/render.py fonts/ --scratch /dev/shm    # without the disk's cost of creating files
@@ -100,7 +101,7 @@ def main() -> None:
         "--sample", type=int, default=0, help="Use N font files spread evenly over the sorted list."
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="Runs of each pipeline, interleaved; medians are reported."
+        "--repeat", type=int, default=5, help="Runs of each pipeline, interleaved; medians are reported."
     )
     parser.add_argument(
         "--scratch",
