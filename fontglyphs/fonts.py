@@ -230,6 +230,22 @@ def _table_directory(data: bytes, offset: int) -> dict[bytes, tuple[int, int]]:
     return dict(zip(tags, zip(starts, lengths, strict=True), strict=True))
 
 
+def _sfnt_table(data: bytes, offset: int, tag: bytes) -> tuple[int, int] | None:
+    """(offset, length) of table ``tag`` of the sfnt whose header starts at ``offset``, found by its tag
+    without unpacking the rest of the directory (read_font has checked all of it already: this is for
+    reading one table of a face, a tenth of the cost); None when the font has no such table."""
+    (count,) = struct.unpack_from(">H", data, offset + 4)
+    first = offset + 12
+    end = first + 16 * count
+    at = data.find(tag, first, end)
+    while at >= 0 and (at - first) % 16:  # those bytes inside another entry's offset or length: look on
+        at = data.find(tag, at + 1, end)
+    if at < 0:
+        return None
+    start, length = struct.unpack_from(">II", data, at + 8)
+    return (start, length) if start + length <= len(data) else None
+
+
 @functools.lru_cache(maxsize=128)
 def _directory_struct(woff: bool, count: int) -> struct.Struct:
     return struct.Struct(">" + ("4sIIII" if woff else "4sIII") * count)
@@ -432,7 +448,7 @@ def sfnt_names(data: bytes, offset: int = 0) -> dict[int, str]:
     sfnt whose header is at ``offset`` of ``data``. Read from the bytes, as FreeType reads them (a record
     whose string lies outside the table is passed over), without a FreeType call per record: fonts
     carry hundreds of records, for every language."""
-    table = _table_directory(data, offset).get(b"name")
+    table = _sfnt_table(data, offset, b"name")
     if table is None:
         return {}
     start, length = table

@@ -20,6 +20,7 @@ Order of work, and why:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -182,7 +183,7 @@ def render_font_task(task: FontTask) -> dict:
     except FontLoadError as error:
         # The row names the font already; keep only the reason.
         return _result([], {str(error).removeprefix(f"{task.font_path}: "): "*"}, digest)
-    folder = {letter: f"{task.out_dir}/{letter_dirname(letter)}/" for letter in letters}
+    folder = _letter_folders(task.out_dir, letters)
     faces, rejects = [], {}
     for glyph_set in glyph_sets:
         face = glyph_set.face
@@ -200,6 +201,13 @@ def render_font_task(task: FontTask) -> dict:
     if not faces:
         rejects["no letter could be rendered" if rejects else "no faces"] = "*"
     return _result(faces, rejects, digest)
+
+
+@functools.lru_cache(maxsize=8)
+def _letter_folders(out_dir: str, letters: tuple[str, ...]) -> dict[str, str]:
+    """Each letter's folder in ``out_dir``, ending in the slash a PNG's name follows: the same for every
+    font of a run, so made once a worker rather than once a font."""
+    return {letter: f"{out_dir}/{letter_dirname(letter)}/" for letter in letters}
 
 
 def _result(faces: list[list], rejects: dict[str, str], font_sha256: str = "") -> dict:

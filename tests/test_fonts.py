@@ -202,6 +202,20 @@ def test_bitmap_only_font_names_its_bitmap_tables(tmp_path):
         read_font(path)
 
 
+def test_one_table_is_found_by_its_tag_not_by_the_same_bytes_elsewhere_in_the_directory():
+    """The directory entry of 'head' carries the bytes b"name" as its checksum; the name table is the
+    entry after it. A table cut off by the end of the data is not handed out."""
+    head, name = b"H" * 8, b"N" * 6
+    data = struct.pack(">IHHHH", 0x00010000, 2, 32, 1, 0)
+    data += b"head" + b"name" + struct.pack(">II", 44, len(head))
+    data += b"name" + bytes(4) + struct.pack(">II", 44 + len(head), len(name))
+    data += head + name
+    assert fontmod._sfnt_table(data, 0, b"name") == (52, 6)
+    assert fontmod._sfnt_table(data, 0, b"head") == (44, 8)
+    assert fontmod._sfnt_table(data, 0, b"glyf") is None
+    assert fontmod._sfnt_table(data[:-1], 0, b"name") is None
+
+
 def test_names_and_licence_from_the_name_table(tmp_path):
     path = build_font(tmp_path / "Named.ttf", family="Plain Family", style="Bold",
                       license_text="Licensed under the Apache License, Version 2.0")
