@@ -469,6 +469,84 @@ def test_woff2_bounding_boxes_computed_and_stored_side_by_side_decode_as_fonttoo
         }
 
 
+def _random_glyph_set(tmp_path: Path, seed: int) -> Path:
+    """A WOFF2 of 26 letters whose glyphs are random and of every kind, side by side in random order: polygons
+    and quadratic curves of random sizes, simple glyphs whose stored box is looser than their points,
+    composites of earlier glyphs at byte and word offsets, empty glyphs, instructions up to 300 bytes. Side
+    bearings are all xMin (so hmtx is stored transformed, without them) or all random."""
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
+    from fontTools.ttLib.woff2 import compress
+
+    rng = random.Random(seed)
+    path = build_font(tmp_path / f"Random{seed}.ttf", letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    font = TTFont(str(path), recalcBBoxes=False)
+    glyf, hmtx = font["glyf"], font["hmtx"]
+    simple: list[str] = []
+    for name in font.getGlyphOrder()[1:]:
+        kind = rng.random()
+        if kind < 0.1:
+            glyph = Glyph()
+            glyph.numberOfContours = 0
+        elif kind < 0.3 and simple:
+            glyph = Glyph()
+            glyph.numberOfContours, glyph.components = -1, []
+            for _ in range(rng.randint(1, 2)):
+                component = GlyphComponent()
+                component.glyphName = rng.choice(simple)
+                component.x, component.y = rng.choice([(0, 0), (90, -40), (700, 300), (-1200, 2000)])
+                component.flags = 0x4
+                glyph.components.append(component)
+        else:
+            pen, size = TTGlyphPen(None), rng.choice([40, 400, 3000])
+            for _ in range(rng.randint(1, 3)):
+                count = rng.randint(3, 12)
+                points = [(rng.randint(-size, size), rng.randint(-size, size)) for _ in range(count)]
+                pen.moveTo(points[0])
+                for k in range(1, len(points) - 1, 2):
+                    pen.qCurveTo(points[k], points[k + 1]) if rng.random() < 0.5 else pen.lineTo(points[k])
+                pen.closePath()
+            glyph = pen.glyph()
+            simple.append(name)
+        if rng.random() < 0.3:
+            glyph.program = ttProgram.Program()
+            glyph.program.fromBytecode(bytes(rng.randrange(256) for _ in range(rng.randint(1, 300))))
+        glyf[name] = glyph
+        glyph.recalcBounds(glyf)
+        if glyph.numberOfContours > 0 and rng.random() < 0.3:  # a stored box looser than the points
+            glyph.xMin, glyph.yMin = glyph.xMin - rng.randint(1, 500), glyph.yMin - rng.randint(1, 500)
+            glyph.xMax, glyph.yMax = glyph.xMax + rng.randint(1, 500), glyph.yMax + rng.randint(1, 500)
+    bearings_are_xmin = seed % 2 == 0
+    for name in font.getGlyphOrder():
+        glyph = glyf[name]
+        x_min = glyph.xMin if glyph.numberOfContours else 0
+        hmtx[name] = (hmtx[name][0], x_min if bearings_are_xmin else rng.randint(-300, 300))
+    font.save(str(path))
+    woff2 = tmp_path / f"Random{seed}.woff2"
+    compress(str(path), str(woff2), transform_tables={"glyf", "loca", "hmtx"})
+    return woff2
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_woff2_decoder_matches_fonttools_on_random_glyph_sets(tmp_path, seed):
+    """Decoded whole, and for random sets of letters, every glyph kept is as fontTools decodes it."""
+    data = _random_glyph_set(tmp_path, seed).read_bytes()
+    slow = _outlines(fontmod._decompress_woff2_fonttools(data))
+    assert _outlines(woff2mod.decompress_woff2(data)) == slow
+    reference = TTFont(io.BytesIO(fontmod._decompress_woff2_fonttools(data)))
+    rng = random.Random(seed)
+    for _ in range(3):
+        letters = "".join(rng.sample("ABCDEFGHIJKLMNOPQRSTUVWXYZ", rng.randint(1, 10)))
+        kept, todo = {".notdef"}, [f"g_{letter}" for letter in letters]
+        while todo:  # the letters' glyphs and, recursively, their components
+            name = todo.pop()
+            if name not in kept:
+                kept.add(name)
+                todo += reference["glyf"][name].getComponentNames(reference["glyf"])
+        fast = _outlines(woff2mod.decompress_woff2(data, letters))
+        assert {name: fast[name] for name in kept} == {name: slow[name] for name in kept}, letters
+
+
 def test_woff2_decoder_rebuilds_only_the_glyphs_of_the_letters_asked_for(tmp_path):
     # U+1D400 lies beyond the BMP, so the cmap has a format 12 subtable beside the format 4 one.
     data = _woff2_with_instructions_and_a_composite(tmp_path, "ABCDEFGHIJK\U0001d400").read_bytes()
