@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -83,6 +84,7 @@ def test_every_format_renders_and_rows_match_files(rendered):
         assert image.mode == "L" and image.size == (28, 28)
         assert record.label == LETTERS.index(record.letter)
         assert record.path == f"{record.letter}/{record.key}.png"
+        assert record.pixel_sha256 == hashlib.sha256(np.asarray(image).tobytes()).hexdigest()
 
 
 def test_identical_files_render_once(rendered):
