@@ -19,6 +19,7 @@ from fontfactory import build_collection, build_font, build_variable_font, write
 from PIL import Image
 
 from fontglyphs.cli import cli, main
+from fontglyphs.commands.common import show_progress
 from fontglyphs.fonts import file_sha256
 from fontglyphs.manifest import manifest_csv, read_manifest, read_rejects
 from fontglyphs.render import JOURNAL_DIR, Journal, RenderConfig, Shard, render_fonts
@@ -263,6 +264,18 @@ def test_cli_runs_openblas_single_threaded_unless_told_otherwise(monkeypatch, gi
     with pytest.raises(SystemExit):
         main()
     assert environment == {"OPENBLAS_NUM_THREADS": expected}
+
+
+@pytest.mark.parametrize(
+    ("quiet", "terminal", "shown"), [(False, True, True), (False, False, False), (True, True, False)]
+)
+def test_progress_bars_only_for_a_terminal_and_never_with_quiet(monkeypatch, quiet, terminal, shown):
+    class Stderr:
+        def isatty(self) -> bool:
+            return terminal
+
+    monkeypatch.setattr(sys, "stderr", Stderr())
+    assert show_progress(quiet) is shown
 
 
 def test_cli_needs_paths(tmp_path):

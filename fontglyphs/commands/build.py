@@ -10,7 +10,14 @@ import click
 from ..build import BuildConfig, build_dataset
 from ..clean import CleanConfig
 from ..export import parse_formats
-from .common import FontGlyphsClickError, library_errors, output_option, quiet_option, seed_option
+from .common import (
+    FontGlyphsClickError,
+    library_errors,
+    output_option,
+    quiet_option,
+    seed_option,
+    show_progress,
+)
 from .render import make_render_config, pool_options, render_options
 
 
@@ -89,7 +96,7 @@ def build(
         command="fontglyphs " + shlex.join(sys.argv[1:]),
     )
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
-    result = build_dataset(paths, output_dir, config, progress=not quiet, log=log)
+    result = build_dataset(paths, output_dir, config, progress=show_progress(quiet), log=log)
     if not quiet:
         click.echo(result.text())
     if not result.ok:

@@ -15,7 +15,7 @@ from ..clean import (
     CleanConfig,
     clean_dataset,
 )
-from .common import echo_summary, library_errors, output_option, quiet_option, seed_option
+from .common import echo_summary, library_errors, output_option, quiet_option, seed_option, show_progress
 
 
 @click.command()
@@ -67,5 +67,5 @@ def clean(source, small_fraction, near, seed, clean_large, no_noise, folds, nois
         noise_budget=noise_budget, device=device, hash=hash_name,
     )
     source = Path(source) if source else Path(output_dir) / "glyphs"
-    result = clean_dataset(source, output_dir, config, progress=not quiet)
+    result = clean_dataset(source, output_dir, config, progress=show_progress(quiet))
     echo_summary(result.text(), quiet)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..export import ExportConfig, export_splits, parse_formats, parse_splits
-from .common import echo_summary, library_errors, output_option, quiet_option
+from .common import echo_summary, library_errors, output_option, quiet_option, show_progress
 
 
 def export_options(func):
@@ -50,7 +50,7 @@ def make_export_config(
         output_dir=Path(output_dir),
         force=force,
         mat_version=mat_version,
-        progress=not quiet,
+        progress=show_progress(quiet),
     )
 
 

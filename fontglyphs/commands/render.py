@@ -9,7 +9,7 @@ import click
 from ..letters import DEFAULT_LETTERS, parse_letters
 from ..raster import RenderOptions
 from ..render import RenderConfig, Shard, render_fonts
-from .common import echo_summary, library_errors, output_option, quiet_option
+from .common import echo_summary, library_errors, output_option, quiet_option, show_progress
 
 
 def render_options(func):
@@ -131,6 +131,6 @@ def render(
         workers=workers,
         timeout=timeout,
         shard=Shard.parse(shard),
-        progress=not quiet,
+        progress=show_progress(quiet),
     )
     echo_summary(summary.text(), quiet)
