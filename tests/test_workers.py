@@ -76,3 +76,15 @@ def test_a_worker_is_paced_by_its_recent_tasks_most():
     assert [(o.index, o.value) for o in outcomes] == [(0, 0), (1, 1), (2, 4)]
     assert worker.pace == pytest.approx(0.001 * 0.49 + 0.3 * 0.7 + 0.3)  # slow fonts take over at once
     assert worker.capacity() == 2
+
+
+def test_one_quick_task_brings_the_pace_down_at_once():
+    """A pace too high would have the parent sleep past the end of the worker's queue: it falls at once to a
+    quicker task's time (while it rises only part of the way towards a slower one's, as above)."""
+    worker = _worker_at_pace(queued=3, seconds_per_task=None)
+    worker.conn, child = multiprocessing.Pipe()
+    for index, seconds in enumerate([1.0, 1.0, 0.001]):
+        child.send((index, None, "", seconds))
+    worker.receive()
+    assert worker.pace == 0.001
+    assert worker.quick() and worker.capacity() == _MAX_IN_FLIGHT
