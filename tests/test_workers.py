@@ -1,14 +1,16 @@
 import multiprocessing
+import os
 import sys
+import threading
 from collections import deque
 
 import pytest
 from faults import square_or_fail
 
+from fontglyphs import workers
 from fontglyphs.workers import (
     _MAX_IN_FLIGHT,
     _MAX_NAP,
-    _Watcher,
     _Worker,
     default_start_method,
     run_isolated,
@@ -17,10 +19,11 @@ from fontglyphs.workers import (
 
 @pytest.mark.parametrize(
     ("start_method", "posix"),
-    [(None, True), ("spawn", True), (None, False)],  # forked on Linux, spawned elsewhere; Windows' wait
+    # Forked on Linux, spawned elsewhere; Windows' wait, and its messages through Connection's own methods.
+    [(None, True), ("spawn", True), (None, False)],
 )
 def test_each_task_gets_one_outcome_and_bad_ones_cost_only_themselves(monkeypatch, start_method, posix):
-    monkeypatch.setattr(_Watcher, "POSIX", posix)
+    monkeypatch.setattr(workers, "_POSIX", posix)
     runs = run_isolated(square_or_fail, list(range(12)), workers=2, timeout=2, start_method=start_method)
     outcomes = {o.index: o for o in runs}
     assert sorted(outcomes) == list(range(12))
@@ -88,3 +91,16 @@ def test_one_quick_task_brings_the_pace_down_at_once():
     worker.receive()
     assert worker.pace == 0.001
     assert worker.quick() and worker.capacity() == _MAX_IN_FLIGHT
+
+
+def test_messages_larger_than_the_pipe_arrive_whole_and_a_closed_pipe_is_eof():
+    parent, child = multiprocessing.Pipe()
+    message = {"faces": ["x" * 1_000_000, list(range(1000))]}  # read in several pieces
+    sender = threading.Thread(target=workers._send, args=(child, message))
+    sender.start()
+    assert workers._receive(parent) == message
+    sender.join()
+    os.write(child.fileno(), b"\x00\x00\x01\x00" + b"cut short")  # says 256 bytes, then the writer goes away
+    child.close()
+    with pytest.raises(EOFError):
+        workers._receive(parent)
