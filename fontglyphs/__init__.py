@@ -8,4 +8,4 @@ Pipeline (one module per stage, the manifest is the contract between stages)::
     baseline output/{large,small} -> output/baseline/<run>/metrics.json, confusion.png, model.pt
 """
 
-__version__ = "0.3.4"
+__version__ = "0.3.5"
