@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 
 import pytest
 
@@ -11,8 +13,10 @@ from fontglyphs.letters import letter_dirname, letter_from_dirname, parse_letter
 from fontglyphs.manifest import (
     GlyphRecord,
     RejectRecord,
+    manifest_csv,
     read_manifest,
     read_rejects,
+    sort_records,
     write_manifest,
     write_rejects,
 )
@@ -75,6 +79,25 @@ def test_manifest_round_trip_is_sorted_and_byte_stable(tmp_path):
     write_manifest(tmp_path / "two.csv", reversed(back))
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_manifest_rows_are_what_csv_writer_writes(tmp_path):
+    """Rows without a comma, quote or line break are joined directly; the others must come out as the csv
+    module writes them, quoted where it quotes (a file name can hold a newline)."""
+    odd = ["plain", "a,b", 'say "hi"', "line\nbreak", "carriage\rreturn", "é ü", "", " padded "]
+    records = [
+        record(f"k{i}", i % 2, font_path=f"fonts/{text}.ttf", family=text, style=text, flags=text)
+        for i, text in enumerate(odd)
+    ]
+    names = [field.name for field in dataclasses.fields(GlyphRecord)]
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows([getattr(r, name) for name in names] for r in sort_records(records))
+    assert manifest_csv(records) == expected.getvalue()
+    readable = [r for r in records if "\r" not in r.family]  # csv itself leaves a lone CR unquoted
+    write_manifest(tmp_path / "m.csv", readable)
+    assert read_manifest(tmp_path / "m.csv") == sort_records(readable)
 
 
 def test_rejects_round_trip_deduplicates(tmp_path):

@@ -369,12 +369,15 @@ def test_manifest_is_what_write_manifest_writes_of_its_records(tmp_path):
     odd = 'Odd, "Quoted" Sans'
     build_font(tmp_path / "fonts" / "Odd.ttf", 'A,"é', family=odd, style="It, alic", outlines=shapes)
     build_font(tmp_path / "fonts" / "Plain.ttf", "A,", family="Plain", outlines=shapes)
+    odd_file = tmp_path / "fonts" / "New\nline.ttf"  # a file name whose only character to quote is a newline
+    build_font(odd_file, "A", family="Odd File", outlines=shapes)
     out = tmp_path / "glyphs"
     render_fonts([tmp_path / "fonts"], out, RenderConfig(tuple('A,"é')), workers=1, progress=False)
     written = (out / "manifest.csv").read_text(encoding="utf-8")
     records = read_manifest(out / "manifest.csv")
     assert written == manifest_csv(records)
-    assert {r.family for r in records} == {odd, "Plain"}
+    assert {r.family for r in records} == {odd, "Plain", "Odd File"}
+    assert [r.font_path for r in records if r.family == "Odd File"] == [str(odd_file)]
     quoted = sorted((r.letter, r.family) for r in records if r.letter in ',"')
     assert quoted == [('"', odd), (",", odd), (",", "Plain")]
 
