@@ -378,7 +378,8 @@ class Journal:
         if due or self._pending_bytes >= self.FLUSH_BYTES:
             self.flush()
 
-    _ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps with options would make one per line
+    # json.dumps with options would make an encoder per line; results hold no cycles to look for.
+    _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
     @classmethod
     def _line(cls, font_path: str, entry: JournalEntry) -> str:
