@@ -619,7 +619,7 @@ def open_faces(
     ``chars``: see :func:`read_font`."""
     font = read_font(path, data, font_sha256, chars)
     faces = list(iter_faces(font, instances))
-    if all(face.ft is None for face in faces):
+    if all(face.freetype_face is None for face in faces):  # not .ft: that would set every named instance
         reasons = "; ".join(dict.fromkeys(face.error for face in faces))
         prefix = f"all {font.faces} faces of the collection are unusable: " if font.faces > 1 else ""
         raise FontLoadError(f"{font.path}: {prefix}{reasons}")
@@ -680,7 +680,8 @@ def describe_font(path: str | os.PathLike, letters: Sequence[str], instances: bo
     rows = []
     for number, face in enumerate(faces, start=1):
         info = face.info
-        covered = letters_covered(face.ft, letters) if face.ft is not None else []
+        ft_face = face.ft  # read once: it sets a variable font's shared face to this instance
+        covered = letters_covered(ft_face, letters) if ft_face is not None else []
         rows.append(FontRow(
             info.font_path, info.format, f"{number}/{len(faces)}", info.family, info.style, info.license,
             tuple(covered), tuple(c for c in letters if c not in covered), face.error,

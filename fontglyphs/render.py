@@ -187,10 +187,11 @@ def render_font_task(task: FontTask) -> dict:
     faces, rejects = [], {}
     for glyph_set in glyph_sets:
         face = glyph_set.face
-        where = f"face {face.face_index}" + (f" [{face.instance}]" if face.instance else "")
-        for letter, reason in glyph_set.skipped:
-            reason = f"{reason} ({where})"
-            rejects[reason] = rejects.get(reason, "") + letter
+        if glyph_set.skipped:
+            where = f"face {face.face_index}" + (f" [{face.instance}]" if face.instance else "")
+            for letter, reason in glyph_set.skipped:
+                reason = f"{reason} ({where})"
+                rejects[reason] = rejects.get(reason, "") + letter
         if glyph_set.images:
             images = glyph_set.pixels
             for letter, png in zip(glyph_set.images, encode_pngs(images), strict=True):
