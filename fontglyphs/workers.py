@@ -19,7 +19,6 @@ import math
 import multiprocessing
 import os
 import pickle
-import select
 import selectors
 import signal
 import struct
@@ -47,40 +46,65 @@ class Outcome:
 # A message on a worker's pipe: a pickle after its length, as multiprocessing's Connection frames them.
 _LENGTH = struct.Struct("!i")
 _POSIX = os.name == "posix"
+_READ_SIZE = 1 << 20
 
 
-def _send(conn: Connection, message: Any) -> None:
-    """``conn.send`` with less work a message, which a font pays twice (its task and its result): pickled
-    with ``pickle.dumps`` rather than multiprocessing's ForkingPickler, whose set-up (a pickler with a
-    dispatch table of its own) costs 8 µs against 2.7, and on POSIX written with one system call rather
-    than through Connection's Python-level buffering. Tasks and results are plain data here. Windows pipes
-    are handles, not file descriptors: there Connection writes it."""
-    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    if not _POSIX:
-        conn.send_bytes(data)
-        return
-    view = memoryview(_LENGTH.pack(len(data)) + data)
-    while view:
-        view = view[os.write(conn.fileno(), view):]
+class _Channel:
+    """One end of a worker's pipe, carrying plain data (tasks, results) with less work a message than
+    Connection's ``send``/``recv``, which a font pays twice: pickled with ``pickle.dumps`` rather than
+    multiprocessing's ForkingPickler, whose set-up (a pickler with a dispatch table of its own) costs 8 µs
+    against 2.7; and, on POSIX, written a batch at a time and read as all that is waiting, with one system
+    call each, rather than two reads (and a poll) a message through Connection's Python-level buffering.
+    Windows pipes are handles, not file descriptors: there Connection's own byte methods carry them."""
 
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.fd = conn.fileno()
+        self.inbox = b""  # the start of a message a read cut short
+        self.unread: deque = deque()  # messages read, not yet taken (the worker's next tasks)
 
-def _receive(conn: Connection) -> Any:
-    """The next message :func:`_send` (or ``conn.send``) wrote; EOFError when the other end is closed."""
-    if not _POSIX:
-        return pickle.loads(conn.recv_bytes())
-    fd = conn.fileno()
-    (size,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))
-    return pickle.loads(_read_exactly(fd, size))
+    def send(self, messages: Sequence[Any]) -> None:
+        frames = [pickle.dumps(message, pickle.HIGHEST_PROTOCOL) for message in messages]
+        if not _POSIX:
+            for frame in frames:
+                self.conn.send_bytes(frame)
+            return
+        view = memoryview(b"".join(piece for frame in frames for piece in (_LENGTH.pack(len(frame)), frame)))
+        while view:
+            view = view[os.write(self.fd, view):]
 
+    def receive_waiting(self) -> list:
+        """Every whole message waiting, at least one: it blocks until one is whole. EOFError when the other
+        end closed before one was."""
+        if not _POSIX:
+            messages = [pickle.loads(self.conn.recv_bytes())]
+            try:
+                while self.conn.poll():
+                    messages.append(pickle.loads(self.conn.recv_bytes()))
+            except EOFError:  # after the messages read: the caller sees the end on its next read
+                pass
+            return messages
+        messages: list = []
+        while not messages:
+            data = os.read(self.fd, _READ_SIZE)
+            if not data:
+                raise EOFError
+            data, at = self.inbox + data if self.inbox else data, 0
+            while len(data) - at >= _LENGTH.size:
+                (size,) = _LENGTH.unpack_from(data, at)
+                end = at + _LENGTH.size + size
+                if end > len(data):
+                    break
+                messages.append(pickle.loads(memoryview(data)[at + _LENGTH.size:end]))
+                at = end
+            self.inbox = data[at:]
+        return messages
 
-def _read_exactly(fd: int, size: int) -> bytes:
-    data = os.read(fd, size)  # all of it, nearly always: the writer wrote the message in one call
-    while len(data) < size:
-        more = os.read(fd, size - len(data))
-        if not more:
-            raise EOFError
-        data += more
-    return data
+    def receive(self) -> Any:
+        """The next message, in the order sent."""
+        if not self.unread:
+            self.unread.extend(self.receive_waiting())
+        return self.unread.popleft()
 
 
 def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
@@ -89,9 +113,10 @@ def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
     # A forked worker inherits the parent's faulthandler (pytest enables it); the parent reports a crash
     # as one line in rejects, so a Python traceback dump on the terminal would only be noise.
     faulthandler.disable()
+    channel = _Channel(conn)
     while True:
         try:
-            message = _receive(conn)
+            message = channel.receive()
         except (EOFError, OSError):
             return
         if message is None:
@@ -99,7 +124,7 @@ def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
         index, task = message
         started = time.perf_counter()  # the task's own time goes back with it: the parent paces the worker
         try:
-            _send(conn, (index, func(task), "", time.perf_counter() - started))
+            channel.send([(index, func(task), "", time.perf_counter() - started)])
         except Exception as error:  # noqa: BLE001 - any failure of one task is reported, never fatal
             text = str(error).splitlines()[0] if str(error) else ""
             detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -108,7 +133,7 @@ def _worker_loop(func: Callable[[Any], Any], conn: Connection) -> None:
                 and "fontglyphs" not in type(error).__module__
             ):
                 detail += " at " + traceback.extract_tb(error.__traceback__)[-1].name
-            _send(conn, (index, None, detail, time.perf_counter() - started))
+            channel.send([(index, None, detail, time.perf_counter() - started)])
 
 
 # How the parent keeps workers busy at little cost to itself. Each worker holds more than the task it runs,
@@ -154,33 +179,34 @@ class _Worker:
         self.process = context.Process(target=_worker_loop, args=(func, child_conn), daemon=True)
         self.process.start()
         child_conn.close()
+        self.channel = _Channel(self.conn)
         self.queue: deque[int] = deque()
         self.started = 0.0  # when the oldest task began: when it was sent, or when the one before it ended
         self.pace: float | None = None  # seconds a task, a moving average of recent ones; None before any
 
-    def send(self, index: int, task: Any) -> None:
+    def send(self, tasks: Sequence[tuple[int, Any]]) -> None:
+        """Send (index, task) pairs, in one write."""
         if not self.queue:
             self.started = time.monotonic()
-        self.queue.append(index)
+        self.queue.extend(index for index, _task in tasks)
         try:
-            _send(self.conn, (index, task))
+            self.channel.send(tasks)
         except (BrokenPipeError, OSError):  # it died: its sentinel says so, and the task is reported
             pass
 
     def receive(self) -> list[Outcome]:
-        """The results waiting in the pipe, in order; an empty list if the worker died before sending."""
-        outcomes = []
+        """The results waiting in the pipe, in order; an empty list if the worker died before sending one."""
         try:
-            while True:
-                index, value, error, seconds = _receive(self.conn)
-                self.queue.popleft()
-                self.started = time.monotonic()
-                self.pace = _next_pace(self.pace, seconds)
-                outcomes.append(Outcome(index, value, error))
-                if not self.queue or not _Watcher.readable(self.conn):
-                    return outcomes
+            results = self.channel.receive_waiting()
         except (EOFError, OSError):  # the pipe closed: the worker died
-            return outcomes
+            return []
+        outcomes = []
+        for index, value, error, seconds in results:
+            self.queue.popleft()
+            self.pace = _next_pace(self.pace, seconds)
+            outcomes.append(Outcome(index, value, error))
+        self.started = time.monotonic()
+        return outcomes
 
     def quick(self) -> bool:
         """Whether its tasks are known to take under half a nap: worth sending ahead and napping for."""
@@ -209,7 +235,7 @@ class _Worker:
 
     def stop(self) -> None:
         try:
-            _send(self.conn, None)
+            self.channel.send([None])
         except (BrokenPipeError, OSError):
             pass
         self.process.join(timeout=5)
@@ -247,12 +273,6 @@ class _Watcher:
         if self.selector:
             self.selector.close()
 
-    @classmethod
-    def readable(cls, conn: Connection) -> bool:
-        """Whether ``conn`` has data waiting, without blocking."""
-        if _POSIX:
-            return bool(select.select([conn], [], [], 0)[0])
-        return conn.poll()
 
 
 def default_start_method() -> str:
@@ -302,9 +322,10 @@ def run_isolated(
             watched.discard(slot)
 
     def feed(slot: int) -> None:
-        for _ in range(min(pool[slot].capacity() - len(pool[slot].queue), len(pending))):
-            index = pending.pop()
-            pool[slot].send(index, tasks[index])
+        room = min(pool[slot].capacity() - len(pool[slot].queue), len(pending))
+        batch = [pending.pop() for _ in range(room)]
+        if batch:
+            pool[slot].send([(index, tasks[index]) for index in batch])
         watch(slot)
 
     try:

@@ -53,6 +53,13 @@ def _worker_at_pace(queued: int, seconds_per_task: float | None) -> _Worker:
     return worker
 
 
+def _connect(worker: _Worker):
+    """Give the bookkeeping-only worker a pipe; the other end, to send its results on."""
+    worker.conn, child = multiprocessing.Pipe()
+    worker.channel = workers._Channel(worker.conn)
+    return child
+
+
 def test_quick_tasks_are_sent_ahead_and_collected_a_few_at_a_time():
     quick = _worker_at_pace(queued=8, seconds_per_task=_MAX_NAP / 10)
     # Half of what the 7 tasks behind the running one take: the worker never runs dry while the parent sleeps,
@@ -72,7 +79,7 @@ def test_slow_tasks_are_waited_for_and_not_sent_ahead():
 
 def test_a_worker_is_paced_by_its_recent_tasks_most():
     worker = _worker_at_pace(queued=3, seconds_per_task=None)
-    worker.conn, child = multiprocessing.Pipe()
+    child = _connect(worker)
     for index, seconds in enumerate([0.001, 1.0, 1.0]):  # as _worker_loop sends: index, value, error, seconds
         child.send((index, index * index, "", seconds))
     outcomes = worker.receive()
@@ -85,7 +92,7 @@ def test_one_quick_task_brings_the_pace_down_at_once():
     """A pace too high would have the parent sleep past the end of the worker's queue: it falls at once to a
     quicker task's time (while it rises only part of the way towards a slower one's, as above)."""
     worker = _worker_at_pace(queued=3, seconds_per_task=None)
-    worker.conn, child = multiprocessing.Pipe()
+    child = _connect(worker)
     for index, seconds in enumerate([1.0, 1.0, 0.001]):
         child.send((index, None, "", seconds))
     worker.receive()
@@ -93,14 +100,19 @@ def test_one_quick_task_brings_the_pace_down_at_once():
     assert worker.quick() and worker.capacity() == _MAX_IN_FLIGHT
 
 
-def test_messages_larger_than_the_pipe_arrive_whole_and_a_closed_pipe_is_eof():
+def test_messages_arrive_whole_and_in_order_whatever_the_reads_and_a_closed_pipe_is_eof():
     parent, child = multiprocessing.Pipe()
-    message = {"faces": ["x" * 1_000_000, list(range(1000))]}  # read in several pieces
-    sender = threading.Thread(target=workers._send, args=(child, message))
+    big = {"faces": ["x" * 1_000_000, list(range(1000))]}  # more than the pipe holds: read in pieces
+    messages = [(0, "small"), big, (2, "after the big one")]
+    sender = threading.Thread(target=workers._Channel(child).send, args=(messages,))
     sender.start()
-    assert workers._receive(parent) == message
+    receiver = workers._Channel(parent)
+    received = []
+    while len(received) < len(messages):
+        received += receiver.receive_waiting()
     sender.join()
+    assert received == messages
     os.write(child.fileno(), b"\x00\x00\x01\x00" + b"cut short")  # says 256 bytes, then the writer goes away
     child.close()
     with pytest.raises(EOFError):
-        workers._receive(parent)
+        receiver.receive_waiting()
