@@ -89,7 +89,9 @@ class _Channel:
             data = os.read(self.fd, _READ_SIZE)
             if not data:
                 raise EOFError
-            data, at = self.inbox + data if self.inbox else data, 0
+            if self.inbox:
+                data = self.inbox + data
+            at = 0
             while len(data) - at >= _LENGTH.size:
                 (size,) = _LENGTH.unpack_from(data, at)
                 end = at + _LENGTH.size + size
